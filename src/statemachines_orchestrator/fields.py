@@ -1,0 +1,241 @@
+"""Machine fields: what an orchestrator class declares, collected from its annotations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from .annotations import UNRESOLVED, is_classvar, own_annotations, resolve
+from .exceptions import (
+    AnnotationIsNotAStateMachineError,
+    InvalidMachineFieldError,
+    MachineFieldShadowsAPIError,
+    NoMachinesOnOrchestratorError,
+    UnexpectedAnnotationTypeError,
+)
+from .injection import MACHINE_BASE
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+__all__ = ["Built", "MachineField", "built", "collect_machine_fields", "resolve_machine_class"]
+
+_M = TypeVar("_M")
+
+
+class Built:
+    """Marks a machine field the orchestrator builds when it is not given.
+
+    Create it with :func:`built`.
+    """
+
+    __slots__ = ("factory",)
+
+    def __init__(self, factory: Callable[..., Any]) -> None:
+        self.factory = factory
+
+    def __repr__(self) -> str:
+        name = getattr(self.factory, "__qualname__", None) or repr(self.factory)
+        return f"built(factory={name})"
+
+
+def built(*, factory: Callable[..., _M]) -> _M:
+    """Let the orchestrator build this machine when the caller does not pass one.
+
+    On python-statemachine 3.x the factory is called with the orchestrator as
+    its only keyword argument (named after ``orchestrator_name``), which the
+    machine's constructor hands to the callbacks of its initial state: those
+    callbacks receive the orchestrator too. A factory other than a machine
+    class must accept and forward that keyword argument. On 2.x the factory is
+    called with no arguments.
+
+    Args:
+        factory: The machine class, or a callable returning a machine.
+
+    Returns:
+        A marker standing, for type checkers, for the machine that will be built.
+
+    Example:
+        >>> from statemachines_orchestrator import Orchestrator, built
+        >>> from statemachine import StateMachine, State
+        >>> class Lamp(StateMachine):
+        ...     off = State(initial=True)
+        ...     on = State()
+        ...     switch = off.to(on) | on.to(off)
+        >>> class Room(Orchestrator):
+        ...     lamp: Lamp = built(factory=Lamp)
+        >>> Room().lamp.current_state.id
+        'off'
+    """
+    return Built(factory)  # type: ignore[return-value]
+
+
+class MachineField:
+    """One machine field of an orchestrator class.
+
+    Attributes:
+        name: The attribute and ``__init__`` parameter name.
+        annotation: The annotation as declared (a class, a string or a forward reference).
+        owner: The class whose body declared the annotation; names resolve there.
+        scope: Local names of the function whose body defined ``owner``, kept
+            only while the annotation is unresolved.
+        machine_class: The resolved machine class, or ``None`` while unresolved.
+        built: The factory marker when the orchestrator may build the machine.
+    """
+
+    __slots__ = ("annotation", "built", "machine_class", "name", "owner", "scope")
+
+    def __init__(
+        self,
+        name: str,
+        annotation: object,
+        owner: type,
+        machine_class: type[Any] | None,
+        built: Built | None,
+        scope: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.scope = scope
+        self.annotation = annotation
+        self.owner = owner
+        self.machine_class = machine_class
+        self.built = built
+
+    def __repr__(self) -> str:
+        return (
+            f"MachineField(name={self.name!r}, machine_class={self.machine_class!r}, "
+            f"built={self.built!r})"
+        )
+
+    @property
+    def expected_class(self) -> type[Any]:
+        """The class a machine given for this field must be an instance of."""
+        return self.machine_class if self.machine_class is not None else MACHINE_BASE
+
+    def describe_annotation(self) -> str:
+        """The annotation as a user wrote it, for error messages."""
+        annotation = self.annotation
+        if isinstance(annotation, str):
+            return annotation
+        forward = getattr(annotation, "__forward_arg__", None)
+        if forward is not None:
+            return str(forward)
+        return getattr(annotation, "__qualname__", None) or repr(annotation)
+
+
+def resolve_machine_class(
+    cls_name: str,
+    name: str,
+    annotation: object,
+    owner: type,
+    scope: Mapping[str, Any] | None = None,
+) -> Any:
+    """Resolve a field's annotation to its machine class.
+
+    Returns:
+        The machine class, or :data:`~statemachines_orchestrator.annotations.UNRESOLVED`
+        when a name in the annotation is not defined yet.
+
+    Raises:
+        AnnotationIsNotAStateMachineError: It resolves to a class that is not a machine class.
+        UnexpectedAnnotationTypeError: It resolves to something that is not a class.
+    """
+    value = resolve(annotation, owner, scope)
+    if value is UNRESOLVED:
+        return UNRESOLVED
+    if isinstance(value, type):
+        if issubclass(value, MACHINE_BASE):
+            return value
+        msg = (
+            f"{cls_name}.{name} is annotated with {value.__qualname__}, which is not a "
+            f"{MACHINE_BASE.__name__} subclass. Annotate machine fields with a "
+            f"python-statemachine machine class, or mark other attributes as ClassVar[...]."
+        )
+        raise AnnotationIsNotAStateMachineError(msg)
+    msg = (
+        f"{cls_name}.{name} is annotated with {value!r}, which is not a class. Annotate "
+        f"machine fields with a single {MACHINE_BASE.__name__} subclass (no unions, "
+        f"Optional or generics), or mark other attributes as ClassVar[...]."
+    )
+    raise UnexpectedAnnotationTypeError(msg)
+
+
+def collect_machine_fields(
+    cls: type,
+    inherited: Iterable[Mapping[str, MachineField]],
+    reserved: frozenset[str],
+    scope: Mapping[str, Any] | None = None,
+) -> dict[str, MachineField]:
+    """Turn a class's annotations into its machine fields, in declaration order.
+
+    Fields come from the bases first (``inherited``, most basic first), as
+    :mod:`dataclasses` does; a field ``cls`` declares again keeps its place and
+    takes the new annotation. ``ClassVar`` annotations are skipped.
+
+    Args:
+        cls: The orchestrator class being defined.
+        inherited: The field mappings of its orchestrator bases, in reverse MRO order.
+        reserved: Names a field may not take (the orchestrator's own API).
+        scope: Local names where the class statement ran, when it ran in a
+            function: string annotations may name local classes.
+
+    Returns:
+        The fields by name, in declaration order.
+
+    Raises:
+        NoMachinesOnOrchestratorError: No machine field at all.
+        MachineFieldShadowsAPIError: A field is named like a reserved name.
+        AnnotationIsNotAStateMachineError: An annotation resolves to a non-machine class.
+        UnexpectedAnnotationTypeError: An annotation resolves to something not a class.
+    """
+    fields: dict[str, MachineField] = {}
+    for base_fields in inherited:
+        fields.update(base_fields)
+
+    namespace = vars(cls)
+    for name, annotation in own_annotations(cls).items():
+        if is_classvar(annotation):
+            continue
+        if name in reserved:
+            msg = (
+                f"{cls.__qualname__}.{name} would hide the orchestrator's own {name!r}. "
+                f"Rename the machine field."
+            )
+            raise MachineFieldShadowsAPIError(msg)
+        default = namespace.get(name)
+        if name in namespace and not isinstance(default, Built):
+            msg = (
+                f"{cls.__qualname__}.{name} has a default value {default!r}; a machine field "
+                f"can only default to built(factory=...), which builds one machine per "
+                f"orchestrator."
+            )
+            raise InvalidMachineFieldError(msg)
+        machine_class = resolve_machine_class(cls.__qualname__, name, annotation, cls, scope)
+        unresolved = machine_class is UNRESOLVED
+        fields[name] = MachineField(
+            name=name,
+            annotation=annotation,
+            owner=cls,
+            machine_class=None if unresolved else machine_class,
+            built=default if isinstance(default, Built) else None,
+            scope=scope if unresolved else None,
+        )
+
+    optional = None
+    for field in fields.values():
+        if field.built is not None:
+            optional = field
+        elif optional is not None:
+            msg = (
+                f"{cls.__qualname__}.{field.name} must be given to __init__, but follows "
+                f"{optional.name}, which is built when not given. Declare built(...) fields "
+                f"after the others, or give {field.name} a built(factory=...) too."
+            )
+            raise InvalidMachineFieldError(msg)
+
+    if not fields:
+        msg = (
+            f"{cls.__qualname__} declares no machine fields. Annotate at least one "
+            f"attribute with a machine class, e.g. `order: OrderMachine`."
+        )
+        raise NoMachinesOnOrchestratorError(msg)
+    return fields

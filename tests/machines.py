@@ -1,0 +1,72 @@
+"""Machines and orchestrators shared by the tests; module level so they pickle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from statemachine import State, StateMachine
+
+from statemachines_orchestrator import Orchestrator
+
+
+def state_of(machine: Any) -> Any:
+    """The current state value of a machine, on every python-statemachine line."""
+    return machine.current_state_value
+
+
+class OrderMachine(StateMachine):
+    """An order that asks its payment to be authorized."""
+
+    pending = State(initial=True)
+    processing = State()
+    completed = State(final=True)
+
+    process = pending.to(processing)
+    complete = processing.to(completed)
+
+    def after_process(self, orc: Shop) -> None:
+        orc.payment.authorize()
+
+
+class PaymentMachine(StateMachine):
+    """A payment that completes its order once captured."""
+
+    waiting = State(initial=True)
+    authorized = State()
+    captured = State(final=True)
+
+    authorize = waiting.to(authorized)
+    capture = authorized.to(captured)
+
+    def after_capture(self, orc: Shop) -> None:
+        orc.order.complete()
+
+
+class Shop(Orchestrator):
+    """The orchestrator of the README quick start."""
+
+    order: OrderMachine
+    payment: PaymentMachine
+
+
+class Toggle(StateMachine):
+    """A machine that only records the orchestrator its callbacks receive."""
+
+    off = State(initial=True)
+    on = State()
+
+    switch = off.to(on) | on.to(off)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.seen: list[Any] = []
+        super().__init__(*args, **kwargs)
+
+    def after_switch(self, orc: Any) -> None:
+        self.seen.append(orc)
+
+
+class Pair(Orchestrator):
+    """Two toggles."""
+
+    left: Toggle
+    right: Toggle
