@@ -61,7 +61,7 @@ class Toggle(StateMachine):
         self.seen: list[Any] = []
         super().__init__(*args, **kwargs)
 
-    def after_switch(self, orc: Any) -> None:
+    def after_switch(self, orc: Any = None) -> None:
         self.seen.append(orc)
 
 

@@ -241,8 +241,30 @@ def test_no_machine_fields() -> None:
 
     assert str(info.value) == (
         "test_no_machine_fields.<locals>.Empty declares no machine fields. Annotate at least "
-        "one attribute with a machine class, e.g. `order: OrderMachine`."
+        "one attribute with a machine class, e.g. `order: OrderMachine`, or declare "
+        "`class Empty(..., abstract=True)` for a base class that subclasses fill."
     )
+
+
+def test_abstract_base_without_fields() -> None:
+    """``abstract=True`` allows a field-less base; only its subclasses are instantiated."""
+
+    class Base(Orchestrator, abstract=True, orchestrator_name="coordinator"):
+        def describe(self) -> str:
+            return ", ".join(self.machines)
+
+    with pytest.raises(NoMachinesOnOrchestratorError) as info:
+        Base()
+    assert str(info.value) == (
+        "test_abstract_base_without_fields.<locals>.Base declares no machine fields; "
+        "subclass it and annotate one attribute per machine"
+    )
+
+    class Concrete(Base):
+        order: OrderMachine
+
+    assert Concrete(OrderMachine()).describe() == "order"
+    assert Concrete.orchestrator_name == "coordinator"
 
 
 def test_the_base_class_itself_cannot_be_instantiated() -> None:

@@ -164,6 +164,8 @@ def collect_machine_fields(
     inherited: Iterable[Mapping[str, MachineField]],
     reserved: frozenset[str],
     scope: Mapping[str, Any] | None = None,
+    *,
+    abstract: bool = False,
 ) -> dict[str, MachineField]:
     """Turn a class's annotations into its machine fields, in declaration order.
 
@@ -177,12 +179,14 @@ def collect_machine_fields(
         reserved: Names a field may not take (the orchestrator's own API).
         scope: Local names where the class statement ran, when it ran in a
             function: string annotations may name local classes.
+        abstract: Whether ``cls`` is a base meant for subclasses, which may
+            declare no machine field.
 
     Returns:
         The fields by name, in declaration order.
 
     Raises:
-        NoMachinesOnOrchestratorError: No machine field at all.
+        NoMachinesOnOrchestratorError: No machine field at all, and not ``abstract``.
         MachineFieldShadowsAPIError: A field is named like a reserved name.
         AnnotationIsNotAStateMachineError: An annotation resolves to a non-machine class.
         UnexpectedAnnotationTypeError: An annotation resolves to something not a class.
@@ -232,10 +236,11 @@ def collect_machine_fields(
             )
             raise InvalidMachineFieldError(msg)
 
-    if not fields:
+    if not fields and not abstract:
         msg = (
             f"{cls.__qualname__} declares no machine fields. Annotate at least one "
-            f"attribute with a machine class, e.g. `order: OrderMachine`."
+            f"attribute with a machine class, e.g. `order: OrderMachine`, or declare "
+            f"`class {cls.__name__}(..., abstract=True)` for a base class that subclasses fill."
         )
         raise NoMachinesOnOrchestratorError(msg)
     return fields

@@ -93,19 +93,24 @@ class Orchestrator(metaclass=OrchestratorMeta):
     __orchestrator_pending__: ClassVar[bool] = False
     __orchestrator_init__: ClassVar[Callable[..., None]]
 
-    def __init_subclass__(cls, *, orchestrator_name: str | None = None, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls, *, orchestrator_name: str | None = None, abstract: bool = False, **kwargs: Any
+    ) -> None:
         """Collect the machine fields of a new orchestrator class and give it an ``__init__``.
 
         Args:
             orchestrator_name: The keyword callbacks receive the orchestrator
                 under; ``None`` keeps the one inherited (``"orc"`` at the root).
+            abstract: Declare a base class that may have no machine field yet,
+                for subclasses to fill; it cannot be instantiated while it has none.
             **kwargs: Passed on to the next ``__init_subclass__`` in the MRO.
 
         Raises:
             OrchestratorNameTypeError: ``orchestrator_name`` is not a string.
             InvalidOrchestratorNameError: It is no identifier, or is a name
                 python-statemachine already passes to callbacks.
-            NoMachinesOnOrchestratorError: The class has no machine field.
+            NoMachinesOnOrchestratorError: The class has no machine field and is
+                not declared ``abstract=True``.
             AnnotationIsNotAStateMachineError: A field's annotation is no machine class.
             MachineFieldShadowsAPIError: A field hides the orchestrator's API.
             InvalidMachineFieldError: A field has a default other than ``built()``,
@@ -122,7 +127,7 @@ class Orchestrator(metaclass=OrchestratorMeta):
             if "__machine_fields__" in vars(base)
         ]
         fields = collect_machine_fields(
-            cls, inherited, _RESERVED_FIELD_NAMES, _class_statement_scope()
+            cls, inherited, _RESERVED_FIELD_NAMES, _class_statement_scope(), abstract=abstract
         )
         for field in fields.values():
             # A built() marker is a declaration, not a class attribute: an
@@ -131,7 +136,7 @@ class Orchestrator(metaclass=OrchestratorMeta):
                 delattr(cls, field.name)
         cls.__machine_fields__ = MappingProxyType(fields)
         cls.__orchestrator_pending__ = any(f.machine_class is None for f in fields.values())
-        cls.__orchestrator_init__ = _make_init(cls, fields)
+        cls.__orchestrator_init__ = _make_init(cls, fields) if fields else _no_fields_init
         if "__init__" not in vars(cls):
             cls.__init__ = cls.__orchestrator_init__  # type: ignore[misc]
 
@@ -199,9 +204,9 @@ class Orchestrator(metaclass=OrchestratorMeta):
         """Show each machine with its current state (or states, for a configuration)."""
         machines = self.machines
         if not machines:
-            return f"{type(self).__qualname__}(<released>)"
+            return f"{type(self).__name__}(<released>)"
         parts = ", ".join(f"{name}={_describe(m)}" for name, m in machines.items())
-        return f"{type(self).__qualname__}({parts})"
+        return f"{type(self).__name__}({parts})"
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle and copy the machines (and any other instance attribute)."""
@@ -222,8 +227,8 @@ class Orchestrator(metaclass=OrchestratorMeta):
 
 def _no_fields_init(self: Orchestrator, *args: Any, **kwargs: Any) -> None:  # noqa: ARG001
     msg = (
-        f"{type(self).__qualname__} declares no machine fields; subclass Orchestrator and "
-        f"annotate one attribute per machine"
+        f"{type(self).__qualname__} declares no machine fields; subclass it and annotate "
+        f"one attribute per machine"
     )
     raise NoMachinesOnOrchestratorError(msg)
 
@@ -406,4 +411,4 @@ def _describe(machine: Any) -> str:
     else:
         values = list(values)
         state = values[0] if len(values) == 1 else values
-    return f"<{type(machine).__qualname__}: {state!r}>"
+    return f"<{type(machine).__name__}: {state!r}>"

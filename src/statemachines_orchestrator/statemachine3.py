@@ -7,8 +7,8 @@ or an ``invoke`` handler. The public ``prepare_event`` hook reaches the same
 callbacks, but runs the full callback machinery several times per event (about
 1.3 times the cost of an event); this adapter instead shadows
 ``_get_args_kwargs`` on the engine instance with a closure that adds the
-orchestrator to the keyword arguments it returns (cached per step by the
-engine, so the dict is updated in place). The engine is rebuilt, without the
+orchestrator to the keyword arguments of the trigger it is given, from which
+the callbacks' keyword arguments are copied. The engine is rebuilt, without the
 shadow, when a machine is pickled or copied.
 
 The constructor of a 3.x machine forwards unknown keyword arguments to its
@@ -31,19 +31,25 @@ MACHINE_BASE: type[Any] = StateChart
 
 
 def _hook_sync(get_args_kwargs: Callable[..., Any], orc: object, name: str) -> Callable[..., Any]:
-    def get_args_kwargs_with_orchestrator(*args: Any, **kwargs: Any) -> Any:
-        result = get_args_kwargs(*args, **kwargs)
-        result[1][name] = orc
-        return result
+    # The callbacks' keyword arguments start as a copy of the trigger's, which
+    # invoke handlers also read directly: adding ``orc`` to the trigger reaches
+    # both, and the engine's per-step cache holds dicts that already have it.
+    def get_args_kwargs_with_orchestrator(
+        transition: Any, trigger_data: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        trigger_data.kwargs[name] = orc
+        return get_args_kwargs(transition, trigger_data, *args, **kwargs)
 
     return get_args_kwargs_with_orchestrator
 
 
 def _hook_async(get_args_kwargs: Callable[..., Any], orc: object, name: str) -> Callable[..., Any]:
-    async def get_args_kwargs_with_orchestrator(*args: Any, **kwargs: Any) -> Any:
-        result = await get_args_kwargs(*args, **kwargs)
-        result[1][name] = orc
-        return result
+    # As _hook_sync; the async engine's _get_args_kwargs is a coroutine function.
+    async def get_args_kwargs_with_orchestrator(
+        transition: Any, trigger_data: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        trigger_data.kwargs[name] = orc
+        return await get_args_kwargs(transition, trigger_data, *args, **kwargs)
 
     return get_args_kwargs_with_orchestrator
 
