@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import inspect
+import sys
 from typing import Any
 
 import pytest
@@ -21,6 +22,10 @@ from statemachines_orchestrator.injection import owner_of
 
 from .conftest import PSM3
 from .machines import OrderMachine, Pair, PaymentMachine, Shop, Toggle, state_of
+
+
+# Python 3.9 names the function alone in argument errors; 3.10+ its qualified name.
+INIT = "Shop.__init__()" if sys.version_info >= (3, 10) else "__init__()"
 
 
 def test_signature_is_what_runs() -> None:
@@ -52,21 +57,21 @@ def test_missing_argument_is_worded_as_python_words_it() -> None:
     """A missing machine is Python's own ``TypeError``."""
     with pytest.raises(TypeError) as info:
         Shop(order=OrderMachine())  # type: ignore[call-arg]
-    assert str(info.value) == "Shop.__init__() missing 1 required positional argument: 'payment'"
+    assert str(info.value) == f"{INIT} missing 1 required positional argument: 'payment'"
 
 
 def test_unexpected_argument() -> None:
     """An unknown keyword is Python's own ``TypeError``."""
     with pytest.raises(TypeError) as info:
         Shop(order=OrderMachine(), payment=PaymentMachine(), shipping=1)  # type: ignore[call-arg]
-    assert str(info.value) == "Shop.__init__() got an unexpected keyword argument 'shipping'"
+    assert str(info.value) == f"{INIT} got an unexpected keyword argument 'shipping'"
 
 
 def test_doubly_given_argument() -> None:
     """A machine given positionally and by name is Python's own ``TypeError``."""
     with pytest.raises(TypeError) as info:
         Shop(OrderMachine(), PaymentMachine(), order=OrderMachine())  # type: ignore[misc]
-    assert str(info.value) == "Shop.__init__() got multiple values for argument 'order'"
+    assert str(info.value) == f"{INIT} got multiple values for argument 'order'"
 
 
 def test_wrong_machine_class() -> None:
@@ -276,10 +281,28 @@ def test_built_machines_initial_callbacks_receive_the_orchestrator() -> None:
         greeter: Greeter = built(factory=Greeter)
 
     lazy = Lazy()
-    if PSM3:
-        assert entered == [lazy]
-    else:  # 2.x constructors take no extra keyword arguments
-        assert entered == [None]
+    assert entered == [lazy]
+    assert owner_of(lazy.greeter) is lazy
+    lazy.greeter.leave()
+
+
+def test_built_by_a_function_on_2x_runs_initial_callbacks_without_orchestrator() -> None:
+    """On 2.x only a machine class can be wired before its initial state is entered."""
+    entered: list[Any] = []
+
+    class Greeter(StateMachine):
+        hello = State(initial=True)
+        bye = State(final=True)
+        leave = hello.to(bye)
+
+        def on_enter_hello(self, orc: Any = None) -> None:
+            entered.append(orc)
+
+    class Lazy(Orchestrator):
+        greeter: Greeter = built(factory=lambda **kwargs: Greeter(**kwargs))
+
+    lazy = Lazy()
+    assert entered == ([lazy] if PSM3 else [None])
     assert owner_of(lazy.greeter) is lazy
 
 

@@ -1,7 +1,7 @@
 """Every kind of callback receives the orchestrator; callbacks that do not ask are unaffected."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: the orchestrators below are
+# declared with evaluated annotations, the other test modules with strings.
 from typing import Any
 
 import pytest

@@ -41,12 +41,15 @@ class Built:
 def built(*, factory: Callable[..., _M]) -> _M:
     """Let the orchestrator build this machine when the caller does not pass one.
 
-    On python-statemachine 3.x the factory is called with the orchestrator as
-    its only keyword argument (named after ``orchestrator_name``), which the
-    machine's constructor hands to the callbacks of its initial state: those
-    callbacks receive the orchestrator too. A factory other than a machine
-    class must accept and forward that keyword argument. On 2.x the factory is
-    called with no arguments.
+    python-statemachine enters a machine's initial state inside its
+    constructor, before any orchestrator could be given the machine. A built
+    machine's initial-state callbacks receive the orchestrator too: on 3.x the
+    factory is called with the orchestrator as its only keyword argument (named
+    after ``orchestrator_name``), which the machine's constructor hands to those
+    callbacks, so a factory other than a machine class must accept and forward
+    it; on 2.x a machine class is wired as soon as it creates its engine, and
+    any other factory is called with no arguments (its initial callbacks then
+    run without the orchestrator).
 
     Args:
         factory: The machine class, or a callable returning a machine.

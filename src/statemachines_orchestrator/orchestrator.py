@@ -372,7 +372,8 @@ def _build_missing(orc: Orchestrator, missing: list[MachineField]) -> None:
             machine = build(field.built.factory, orc, name)
             _check_machine(orc, field, machine, orc.machines)
             own[field.name] = machine
-            wire(machine, orc, name)
+            if owner_of(machine) is not orc:  # build() may have wired it already
+                wire(machine, orc, name)
     except BaseException:
         orc.release()
         raise

@@ -49,7 +49,10 @@ _HOOKED = {"put": _hook_put, "enabled_events": _hook_enabled_events}
 
 def wire(machine: Any, orc: object, name: str) -> None:
     """Make every callback of ``machine`` receive ``orc`` as keyword ``name``."""
-    engine = machine._engine  # noqa: SLF001 - the private hook of this line, see module doc
+    _wire_engine(machine._engine, orc, name)  # noqa: SLF001 - the private hook of this line
+
+
+def _wire_engine(engine: Any, orc: object, name: str) -> None:
     for attr, make_hook in _HOOKED.items():
         original = getattr(type(engine), attr, None)
         if original is not None:
@@ -79,10 +82,28 @@ def owner_of(machine: Any) -> object | None:
 _PUT_CODE = _hook_put(print, None, "").__code__
 
 
-def build(factory: Callable[..., Any], orc: object, name: str) -> Any:  # noqa: ARG001
-    """Build a machine for the orchestrator.
+def build(factory: Callable[..., Any], orc: object, name: str) -> Any:
+    """Build a machine whose initial-state callbacks receive the orchestrator.
 
-    A 2.x machine's constructor takes no extra keyword arguments, so the factory
-    is called without any; its initial-state callbacks run before it is wired.
+    A 2.x machine enters its initial state inside its constructor, right after
+    it creates its engine (``_get_engine``), and its constructor takes no extra
+    keyword arguments. When the factory is a machine class, the engine is wired
+    as soon as it exists, through an instance attribute shadowing
+    ``_get_engine`` for the duration of the constructor. Any other factory is
+    called with no arguments, and its machine is wired once built.
     """
-    return factory()
+    if not (isinstance(factory, type) and issubclass(factory, StateMachine)):
+        return factory()
+    machine = factory.__new__(factory)
+
+    def get_engine_wired(*args: Any, **kwargs: Any) -> Any:
+        engine = type(machine)._get_engine(machine, *args, **kwargs)  # noqa: SLF001
+        _wire_engine(engine, orc, name)
+        return engine
+
+    machine._get_engine = get_engine_wired  # noqa: SLF001
+    try:
+        machine.__init__()
+    finally:
+        del machine._get_engine  # noqa: SLF001
+    return machine
