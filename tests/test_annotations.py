@@ -197,3 +197,21 @@ def test_real_annotationlib_is_used_when_present() -> None:
     """On Python 3.14+ the real module is picked up; before, there is none."""
     expected = sys.modules.get("annotationlib") if sys.version_info >= (3, 14) else None
     assert annotations_module.annotationlib is expected
+
+
+def test_machine_classes_resolves_pending_annotations() -> None:
+    """Reading ``machine_classes`` before any instance resolves what it can."""
+    from statemachines_orchestrator import Orchestrator
+
+    class Pending(Orchestrator):
+        order: OrderMachine
+        later: LaterToggle  # noqa: F821 - defined below, on purpose
+
+    assert Pending.__orchestrator_pending__
+    global LaterToggle  # noqa: PLW0603 - a module-level name declared late, on purpose
+
+    class LaterToggle(Toggle):
+        pass
+
+    assert dict(Pending.machine_classes) == {"order": OrderMachine, "later": LaterToggle}
+    assert not Pending.__orchestrator_pending__

@@ -358,3 +358,50 @@ def test_orchestrators_are_collected_with_their_machines() -> None:
     del pair
     gc.collect()
     assert ref() is None
+
+
+def test_assigning_a_machine_after_release() -> None:
+    """A released orchestrator takes a machine again through assignment."""
+    pair = Pair(left=Toggle(), right=Toggle())
+    pair.release()
+    fresh = Toggle()
+    pair.left = fresh
+    assert owner_of(fresh) is pair
+    assert list(pair.machines) == ["left"]
+
+
+@pytest.mark.parametrize("failing_call", [1, 2])
+def test_wiring_failure_leaves_nothing_wired(
+    monkeypatch: pytest.MonkeyPatch, failing_call: int
+) -> None:
+    """If wiring a machine fails, those wired before it are unwired again."""
+    from statemachines_orchestrator import orchestrator as orchestrator_module
+
+    real_wire = orchestrator_module.wire
+    calls: list[Any] = []
+
+    def flaky_wire(machine: Any, orc: Any, name: str) -> None:
+        calls.append(machine)
+        if len(calls) == failing_call:
+            msg = "wiring failed"
+            raise RuntimeError(msg)
+        real_wire(machine, orc, name)
+
+    monkeypatch.setattr(orchestrator_module, "wire", flaky_wire)
+    left, right = Toggle(), Toggle()
+    with pytest.raises(RuntimeError, match="wiring failed"):
+        Pair(left=left, right=right)
+    assert owner_of(left) is None
+    assert owner_of(right) is None
+
+
+def test_field_repr() -> None:
+    """Machine fields and built() markers have readable reprs."""
+
+    class Lazy(Orchestrator):
+        left: Toggle = built(factory=Toggle)
+
+    assert repr(Lazy.__machine_fields__["left"]) == (
+        "MachineField(name='left', machine_class=<class 'tests.machines.Toggle'>, "
+        "built=built(factory=Toggle))"
+    )

@@ -114,16 +114,6 @@ class MachineField:
         """The class a machine given for this field must be an instance of."""
         return self.machine_class if self.machine_class is not None else MACHINE_BASE
 
-    def describe_annotation(self) -> str:
-        """The annotation as a user wrote it, for error messages."""
-        annotation = self.annotation
-        if isinstance(annotation, str):
-            return annotation
-        forward = getattr(annotation, "__forward_arg__", None)
-        if forward is not None:
-            return str(forward)
-        return getattr(annotation, "__qualname__", None) or repr(annotation)
-
 
 def resolve_machine_class(
     cls_name: str,

@@ -140,7 +140,7 @@ class Orchestrator(metaclass=OrchestratorMeta):
         if "__init__" not in vars(cls):
             cls.__init__ = cls.__orchestrator_init__  # type: ignore[misc]
 
-    if not TYPE_CHECKING:
+    if not TYPE_CHECKING:  # pragma: no branch
         # Hidden from type checkers, which synthesize each subclass's __init__
         # from its fields (dataclass_transform).
 
