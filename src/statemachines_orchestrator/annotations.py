@@ -19,9 +19,9 @@ import typing_extensions
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-try:  # Python 3.14+
+if sys.version_info >= (3, 14):  # pragma: no cover - present only on 3.14+, tested with a stand-in
     import annotationlib as _annotationlib
-except ImportError:  # pragma: no cover - present only on 3.14+, tested with a stand-in
+else:
     _annotationlib = None
 
 __all__ = ["UNRESOLVED", "is_classvar", "own_annotations", "resolve"]

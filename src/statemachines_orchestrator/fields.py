@@ -69,7 +69,7 @@ def built(*, factory: Callable[..., _M]) -> _M:
         >>> Room().lamp.current_state.id
         'off'
     """
-    return Built(factory)  # type: ignore[return-value]
+    return Built(factory)  # type: ignore[return-value]  # pyright: ignore[reportReturnType]
 
 
 class MachineField:

@@ -11,7 +11,7 @@ import statemachine
 if hasattr(statemachine, "StateChart"):  # python-statemachine 3.x
     from .statemachine3 import MACHINE_BASE, build, owner_of, unwire, wire
 else:  # python-statemachine 2.5 and 2.6
-    from .statemachine2 import MACHINE_BASE, build, owner_of, unwire, wire  # type: ignore[assignment]
+    from .statemachine2 import MACHINE_BASE, build, owner_of, unwire, wire
 
 __all__ = ["MACHINE_BASE", "RESERVED_CALLBACK_PARAMETERS", "build", "owner_of", "unwire", "wire"]
 

@@ -23,6 +23,7 @@ from .injection import RESERVED_CALLBACK_PARAMETERS, build, owner_of, unwire, wi
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from types import FrameType
 
 __all__ = ["Orchestrator", "OrchestratorMeta"]
 
@@ -86,7 +87,7 @@ class Orchestrator(metaclass=OrchestratorMeta):
     orchestrator_name: ClassVar[str] = DEFAULT_ORCHESTRATOR_NAME
     """The keyword under which callbacks receive the orchestrator."""
 
-    machine_classes: ClassVar[Mapping[str, type[Any]]] = _MachineClasses()  # type: ignore[assignment]
+    machine_classes: ClassVar[_MachineClasses] = _MachineClasses()
     """Field name to machine class, in declaration order (read-only)."""
 
     __machine_fields__: ClassVar[Mapping[str, MachineField]] = MappingProxyType({})
@@ -136,17 +137,18 @@ class Orchestrator(metaclass=OrchestratorMeta):
                 delattr(cls, field.name)
         cls.__machine_fields__ = MappingProxyType(fields)
         cls.__orchestrator_pending__ = any(f.machine_class is None for f in fields.values())
-        cls.__orchestrator_init__ = _make_init(cls, fields) if fields else _no_fields_init
+        init: Callable[..., None] = _make_init(cls, fields) if fields else _no_fields_init
+        cls.__orchestrator_init__ = init
         if "__init__" not in vars(cls):
-            cls.__init__ = cls.__orchestrator_init__  # type: ignore[misc]
+            cls.__init__ = init  # type: ignore[method-assign]
 
-    if not TYPE_CHECKING:  # pragma: no branch
-        # Hidden from type checkers, which synthesize each subclass's __init__
-        # from its fields (dataclass_transform).
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        """Set the machines; for a subclass that writes its own ``__init__``.
 
-        def __init__(self, *args, **kwargs):
-            """Set the machines; for a subclass that writes its own ``__init__``."""
-            type(self).__orchestrator_init__(self, *args, **kwargs)
+        Type checkers see, for each subclass, the ``__init__`` that
+        ``dataclass_transform`` synthesizes from its fields instead.
+        """
+        type(self).__orchestrator_init__(self, *args, **kwargs)
 
     @property
     def machines(self) -> Mapping[str, Any]:
@@ -233,7 +235,7 @@ def _no_fields_init(self: Orchestrator, *args: Any, **kwargs: Any) -> None:  # n
     raise NoMachinesOnOrchestratorError(msg)
 
 
-Orchestrator.__orchestrator_init__ = _no_fields_init  # type: ignore[assignment]
+Orchestrator.__orchestrator_init__ = _no_fields_init
 
 _RESERVED_FIELD_NAMES = frozenset(
     {name for name in vars(Orchestrator) if not name.startswith("_")} | {"self"}
@@ -264,9 +266,10 @@ def _class_statement_scope() -> dict[str, Any] | None:
     ``__init_subclass__`` calls runs the class statement. At module level the
     module globals already serve, so nothing is kept.
     """
-    frame = sys._getframe(2)  # noqa: SLF001 - 0 is this function, 1 our __init_subclass__
+    # Frame 0 is this function, 1 our __init_subclass__.
+    frame: FrameType | None = sys._getframe(2)  # noqa: SLF001  # pyright: ignore[reportPrivateUsage]
     while frame is not None and frame.f_code.co_name == "__init_subclass__":
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
     if frame is None or frame.f_locals is frame.f_globals:
         return None
     return dict(frame.f_locals)

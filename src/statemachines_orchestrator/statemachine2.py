@@ -54,7 +54,7 @@ def wire(machine: Any, orc: object, name: str) -> None:
 
 def _wire_engine(engine: Any, orc: object, name: str) -> None:
     for attr, make_hook in _HOOKED.items():
-        original = getattr(type(engine), attr, None)
+        original = getattr(engine.__class__, attr, None)
         if original is not None:
             setattr(engine, attr, make_hook(getattr(engine, attr), orc, name))
     # Triggers queued before wiring (an async machine's initial transition is
@@ -65,18 +65,20 @@ def _wire_engine(engine: Any, orc: object, name: str) -> None:
 
 def unwire(machine: Any) -> None:
     """Undo :func:`wire`: the machine's callbacks no longer receive an orchestrator."""
-    engine_vars = vars(machine._engine)  # noqa: SLF001
+    engine_vars: dict[str, Any] = machine._engine.__dict__  # noqa: SLF001
     for attr in _HOOKED:
         engine_vars.pop(attr, None)
 
 
 def owner_of(machine: Any) -> object | None:
     """Return the orchestrator ``machine`` is wired to, or ``None``."""
-    hook = vars(machine._engine).get("put")  # noqa: SLF001
+    engine_vars: dict[str, Any] = machine._engine.__dict__  # noqa: SLF001
+    hook = engine_vars.get("put")
     if hook is None or hook.__code__ is not _PUT_CODE:
         return None
     cells = dict(zip(hook.__code__.co_freevars, hook.__closure__))
-    return cells["orc"].cell_contents  # type: ignore[no-any-return]
+    owner: object = cells["orc"].cell_contents
+    return owner
 
 
 _PUT_CODE = _hook_put(print, None, "").__code__
@@ -94,10 +96,11 @@ def build(factory: Callable[..., Any], orc: object, name: str) -> Any:
     """
     if not (isinstance(factory, type) and issubclass(factory, StateMachine)):
         return factory()
-    machine = factory.__new__(factory)
+    # Any: the private _get_engine is untyped on 3.x and shadowed per instance.
+    machine: Any = factory.__new__(factory)
 
     def get_engine_wired(*args: Any, **kwargs: Any) -> Any:
-        engine = type(machine)._get_engine(machine, *args, **kwargs)  # noqa: SLF001
+        engine = machine.__class__._get_engine(machine, *args, **kwargs)  # noqa: SLF001
         _wire_engine(engine, orc, name)
         return engine
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from inspect import iscoroutinefunction
 from typing import Any, Callable
 
-from statemachine import StateChart
+from statemachine import StateChart  # type: ignore[attr-defined, unused-ignore]
 
 __all__ = ["MACHINE_BASE", "build", "owner_of", "unwire", "wire"]
 
@@ -81,18 +81,20 @@ def wire(machine: Any, orc: object, name: str) -> None:
 
 def unwire(machine: Any) -> None:
     """Undo :func:`wire`: the machine's callbacks no longer receive an orchestrator."""
-    engine_vars = vars(machine._engine)  # noqa: SLF001
+    engine_vars: dict[str, Any] = machine._engine.__dict__  # noqa: SLF001
     engine_vars.pop("_get_args_kwargs", None)
     engine_vars.pop("enabled_events", None)
 
 
 def owner_of(machine: Any) -> object | None:
     """Return the orchestrator ``machine`` is wired to, or ``None``."""
-    hook = vars(machine._engine).get("_get_args_kwargs")  # noqa: SLF001
+    engine_vars: dict[str, Any] = machine._engine.__dict__  # noqa: SLF001
+    hook = engine_vars.get("_get_args_kwargs")
     if hook is None or hook.__code__ not in _HOOK_CODES:
         return None
     cells = dict(zip(hook.__code__.co_freevars, hook.__closure__))
-    return cells["orc"].cell_contents  # type: ignore[no-any-return]
+    owner: object = cells["orc"].cell_contents
+    return owner
 
 
 def build(factory: Callable[..., Any], orc: object, name: str) -> Any:
