@@ -80,7 +80,7 @@ def test_wrong_machine_class() -> None:
     with pytest.raises(MachineTypeMismatchError) as info:
         Shop(order=payment, payment=PaymentMachine())  # type: ignore[arg-type]
     assert str(info.value) == (
-        f"Shop: machine field 'order' expects a OrderMachine instance, got PaymentMachine "
+        f"Shop: machine field 'order' expects an instance of OrderMachine, got PaymentMachine "
         f"{payment!r}"
     )
     assert isinstance(info.value, TypeError)
@@ -89,7 +89,7 @@ def test_wrong_machine_class() -> None:
 
 def test_not_a_machine_at_all() -> None:
     """Any other value is refused the same way."""
-    with pytest.raises(MachineTypeMismatchError, match="expects a OrderMachine instance, got str"):
+    with pytest.raises(MachineTypeMismatchError, match="expects an instance of OrderMachine, got str"):
         Shop(order="order", payment=PaymentMachine())  # type: ignore[arg-type]
 
 
@@ -345,7 +345,7 @@ def test_factory_returning_a_wrong_machine() -> None:
     class Lazy(Orchestrator):
         left: Toggle = built(factory=lambda **_: OrderMachine())
 
-    with pytest.raises(MachineTypeMismatchError, match="'left' expects a Toggle instance"):
+    with pytest.raises(MachineTypeMismatchError, match="'left' expects an instance of Toggle"):
         Lazy()
 
 
@@ -405,3 +405,33 @@ def test_field_repr() -> None:
         "MachineField(name='left', machine_class=<class 'tests.machines.Toggle'>, "
         "built=built(factory=Toggle))"
     )
+
+
+def test_post_init_runs_once_the_machines_are_wired() -> None:
+    """``__post_init__`` runs after wiring, as dataclasses (and 0.0.4) did."""
+
+    class Initialised(Orchestrator):
+        left: Toggle
+        right: Toggle
+
+        def __post_init__(self) -> None:
+            self.left.switch()
+
+    pair = Initialised(Toggle(), Toggle())
+    assert pair.left.seen == [pair]
+
+
+def test_failing_post_init_leaves_nothing_wired() -> None:
+    """A ``__post_init__`` that raises leaves the machines unowned."""
+
+    class Broken(Orchestrator):
+        left: Toggle
+
+        def __post_init__(self) -> None:
+            msg = "not today"
+            raise ValueError(msg)
+
+    left = Toggle()
+    with pytest.raises(ValueError, match="not today"):
+        Broken(left)
+    assert owner_of(left) is None

@@ -79,9 +79,11 @@ class Orchestrator(metaclass=OrchestratorMeta):
         >>> table
         Table(ping=<Ping: 'sent'>, pong=<Pong: 'sent'>)
 
-    Class keywords:
-        orchestrator_name: The keyword under which callbacks receive the
-            orchestrator. Inherited by subclasses; default ``"orc"``.
+    The class keyword ``orchestrator_name`` renames the keyword callbacks
+    receive (inherited by subclasses; default ``"orc"``), and ``abstract=True``
+    declares a base class without machine fields, for subclasses to fill. A
+    ``__post_init__`` method, if the class has one, runs once every machine is
+    wired, as with :mod:`dataclasses`.
     """
 
     orchestrator_name: ClassVar[str] = DEFAULT_ORCHESTRATOR_NAME
@@ -297,8 +299,8 @@ def _check_machine(
     expected = field.expected_class
     if not isinstance(machine, expected):
         msg = (
-            f"{cls_name}: machine field {field.name!r} expects a {expected.__qualname__} "
-            f"instance, got {type(machine).__qualname__} {machine!r}"
+            f"{cls_name}: machine field {field.name!r} expects an instance of "
+            f"{expected.__qualname__}, got {type(machine).__qualname__} {machine!r}"
         )
         raise MachineTypeMismatchError(msg)
     owner = owner_of(machine)
@@ -363,6 +365,14 @@ def _setup(orc: Orchestrator, values: tuple[Any, ...]) -> None:
         raise
     if missing:
         _build_missing(orc, missing)
+    post_init = getattr(orc, "__post_init__", None)
+    if post_init is not None:
+        # As dataclasses do, and as 0.0.4 orchestrators (dataclasses) did.
+        try:
+            post_init()
+        except BaseException:
+            orc.release()
+            raise
 
 
 def _build_missing(orc: Orchestrator, missing: list[MachineField]) -> None:
