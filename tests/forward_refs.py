@@ -18,7 +18,9 @@ class Early(Orchestrator):
     order: "OrderMachine"  # only imported under TYPE_CHECKING: never resolves
 
 
-FIELDS_AT_DEFINITION: Any = {name: field.machine_class for name, field in Early.__machine_fields__.items()}
+FIELDS_AT_DEFINITION: Any = {
+    name: field.machine_class for name, field in Early.__machine_fields__.items()
+}
 
 
 class LaterMachine(StateMachine):

@@ -12,9 +12,16 @@ import typing_extensions
 from statemachines_orchestrator import (
     AnnotationIsNotAStateMachineError,
     MachineTypeMismatchError,
+)
+from statemachines_orchestrator import (
     annotations as annotations_module,
 )
-from statemachines_orchestrator.annotations import UNRESOLVED, is_classvar, own_annotations, resolve
+from statemachines_orchestrator.annotations import (
+    UNRESOLVED,
+    is_classvar,
+    own_annotations,
+    resolve,
+)
 from statemachines_orchestrator.fields import collect_machine_fields
 from statemachines_orchestrator.injection import MACHINE_BASE
 
@@ -205,7 +212,7 @@ def test_machine_classes_resolves_pending_annotations() -> None:
 
     class Pending(Orchestrator):
         order: OrderMachine
-        later: LaterToggle  # noqa: F821 - defined below, on purpose
+        later: LaterToggle
 
     assert Pending.__orchestrator_pending__
     global LaterToggle  # noqa: PLW0603 - a module-level name declared late, on purpose

@@ -23,7 +23,6 @@ from statemachines_orchestrator.injection import owner_of
 from .conftest import PSM3
 from .machines import OrderMachine, Pair, PaymentMachine, Shop, Toggle, state_of
 
-
 # Python 3.9 names the function alone in argument errors; 3.10+ its qualified name.
 INIT = "Shop.__init__()" if sys.version_info >= (3, 10) else "__init__()"
 
@@ -31,10 +30,13 @@ INIT = "Shop.__init__()" if sys.version_info >= (3, 10) else "__init__()"
 def test_signature_is_what_runs() -> None:
     """``inspect.signature`` shows one parameter per field, with its annotation."""
     signature = inspect.signature(Shop)
-    assert [
-        (p.name, p.kind, p.annotation, p.default) for p in signature.parameters.values()
-    ] == [
-        ("order", inspect.Parameter.POSITIONAL_OR_KEYWORD, "OrderMachine", inspect.Parameter.empty),
+    assert [(p.name, p.kind, p.annotation, p.default) for p in signature.parameters.values()] == [
+        (
+            "order",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            "OrderMachine",
+            inspect.Parameter.empty,
+        ),
         (
             "payment",
             inspect.Parameter.POSITIONAL_OR_KEYWORD,
@@ -89,7 +91,9 @@ def test_wrong_machine_class() -> None:
 
 def test_not_a_machine_at_all() -> None:
     """Any other value is refused the same way."""
-    with pytest.raises(MachineTypeMismatchError, match="expects an instance of OrderMachine, got str"):
+    with pytest.raises(
+        MachineTypeMismatchError, match="expects an instance of OrderMachine, got str"
+    ):
         Shop(order="order", payment=PaymentMachine())  # type: ignore[arg-type]
 
 
@@ -298,8 +302,11 @@ def test_built_by_a_function_on_2x_runs_initial_callbacks_without_orchestrator()
         def on_enter_hello(self, orc: Any = None) -> None:
             entered.append(orc)
 
+    def make_greeter(**kwargs: Any) -> Greeter:
+        return Greeter(**kwargs)
+
     class Lazy(Orchestrator):
-        greeter: Greeter = built(factory=lambda **kwargs: Greeter(**kwargs))
+        greeter: Greeter = built(factory=make_greeter)
 
     lazy = Lazy()
     assert entered == ([lazy] if PSM3 else [None])

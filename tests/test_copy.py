@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+from typing import Callable
 
 import pytest
 
@@ -18,7 +19,7 @@ from .machines import OrderMachine, Pair, PaymentMachine, Shop, Toggle, state_of
     [copy.deepcopy, lambda orc: pickle.loads(pickle.dumps(orc))],  # noqa: S301 - our own data
     ids=["deepcopy", "pickle"],
 )
-def test_copy_keeps_states_and_wires_the_copy(duplicate) -> None:  # type: ignore[no-untyped-def]
+def test_copy_keeps_states_and_wires_the_copy(duplicate: Callable[[Shop], Shop]) -> None:
     """The copy's callbacks receive the copy; the original is untouched."""
     shop = Shop(order=OrderMachine(), payment=PaymentMachine())
     shop.order.process()

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 import sys
 import typing
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, ForwardRef
 
 import typing_extensions
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from types import ModuleType
 
 if sys.version_info >= (3, 14):  # pragma: no cover - present only on 3.14+, tested with a stand-in
     import annotationlib as _annotationlib
@@ -50,7 +50,7 @@ def own_annotations(cls: type) -> dict[str, Any]:
     if annotationlib is not None:
         return dict(annotationlib.get_annotations(cls, format=annotationlib.Format.FORWARDREF))
     # ``cls.__annotations__`` would fall back to a base's on Python < 3.10.
-    return dict(cls.__dict__.get("__annotations__", {}))
+    return dict(cls.__dict__.get("__annotations__", {}))  # noqa: RUF063 - see the comment above
 
 
 def _expression(annotation: object) -> str | None:
@@ -60,7 +60,7 @@ def _expression(annotation: object) -> str | None:
         return None
     # ``x: "Machine"`` under ``from __future__ import annotations`` is "'Machine'".
     expression = annotation.strip()
-    while len(expression) >= 2 and expression[0] == expression[-1] and expression[0] in "'\"":
+    while len(expression) > 1 and expression[0] == expression[-1] and expression[0] in "'\"":
         expression = expression[1:-1].strip()
     return expression
 

@@ -87,11 +87,12 @@ class MachineField:
 
     __slots__ = ("annotation", "built", "machine_class", "name", "owner", "scope")
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - one argument per attribute of this record
         self,
         name: str,
         annotation: object,
         owner: type,
+        *,
         machine_class: type[Any] | None,
         built: Built | None,
         scope: Mapping[str, Any] | None = None,

@@ -403,9 +403,7 @@ def _make_init(cls: type, fields: Mapping[str, MachineField]) -> Callable[..., N
             namespace[f"__default_{name}__"] = field.built
             params.append(f"{name}=__default_{name}__")
     values = "".join(f"{name}, " for name in fields)
-    source = (
-        f"def __init__({', '.join(params)}):\n    __orchestrator_setup__(self, ({values}))\n"
-    )
+    source = f"def __init__({', '.join(params)}):\n    __orchestrator_setup__(self, ({values}))\n"
     # Generated like dataclasses' __init__: Python itself then words a missing,
     # unexpected or doubled argument, and inspect.signature sees what runs.
     exec(source, namespace)  # noqa: S102

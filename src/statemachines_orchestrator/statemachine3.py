@@ -65,9 +65,7 @@ def _hook_enabled_events(
     return enabled_events_with_orchestrator
 
 
-_HOOK_CODES = frozenset(
-    hook(print, None, "").__code__ for hook in (_hook_sync, _hook_async)
-)
+_HOOK_CODES = frozenset(hook(print, None, "").__code__ for hook in (_hook_sync, _hook_async))
 
 
 def wire(machine: Any, orc: object, name: str) -> None:
