@@ -18,7 +18,7 @@ from statemachines_orchestrator import (
     StateFieldIsNotUniqueError,
     built,
 )
-from statemachines_orchestrator.injection import owner_of
+from statemachines_orchestrator.ownership import owner_of
 
 from .conftest import PSM3
 from .machines import OrderMachine, Pair, PaymentMachine, Shop, Toggle, state_of

@@ -1,101 +1,154 @@
-"""Pins the private python-statemachine names the adapters rely on.
+"""Pins the private python-statemachine structure the injection relies on.
 
-Each adapter shadows one private engine method per machine. If a release of
-python-statemachine renames or reshapes it, these tests fail first, naming
-what changed.
+If a release of python-statemachine reshapes it, these tests fail first,
+naming what changed (see ``callback_binding``'s module docstring).
 """
 
 from __future__ import annotations
 
 import inspect
-from collections import deque
+from functools import partial
+from typing import Any
 
 import pytest
+from statemachine import State, StateMachine, dispatcher
 
-from statemachines_orchestrator import injection
+from statemachines_orchestrator import Orchestrator, callback_binding, injection
+from statemachines_orchestrator.ownership import owner_of
 
 from .conftest import PSM3
 from .machines import Pair, Toggle
 
 
-def engine_classes() -> list[type]:
-    """The engine classes of the installed line."""
-    from statemachine.engines.async_ import AsyncEngine
-    from statemachine.engines.sync import SyncEngine
-
-    return [SyncEngine, AsyncEngine]
-
-
-def test_the_adapter_matches_the_installed_line() -> None:
-    """3.x gets the StateChart adapter, 2.x the StateMachine one."""
+def test_the_line_module_matches_the_installed_line() -> None:
+    """3.x machines derive from StateChart, 2.x ones from StateMachine."""
     import statemachine
 
     expected = statemachine.StateChart if PSM3 else statemachine.StateMachine  # type: ignore[attr-defined]
     assert injection.MACHINE_BASE is expected
-    assert injection.wire.__module__.endswith("statemachine3" if PSM3 else "statemachine2")
+    assert injection.build.__module__.endswith("statemachine3" if PSM3 else "statemachine2")
 
 
-@pytest.mark.skipif(PSM3, reason="python-statemachine 2.x only")
-@pytest.mark.parametrize("engine_cls", engine_classes())
-def test_2x_engines_take_triggers_through_put(engine_cls: type) -> None:
-    """2.x: ``engine.put(trigger_data)`` is where every trigger enters."""
-    assert list(inspect.signature(engine_cls.put).parameters) == ["self", "trigger_data"]
+def test_callable_method_wraps_callbacks_in_signature_adapters() -> None:
+    """``callable_method`` returns a closure over ``sig_bind_expected`` and ``a_callable``."""
+    assert len(callback_binding._SIGNATURE_ADAPTERS) == 2  # noqa: SLF001 - sync and async
+    for code in callback_binding._SIGNATURE_ADAPTERS:  # noqa: SLF001
+        assert set(code.co_freevars) == {"a_callable", "sig_bind_expected"}
+
+    def callback(orc: object) -> object:
+        return orc
+
+    adapter = dispatcher.callable_method(callback)
+    assert adapter.__code__ in callback_binding._SIGNATURE_ADAPTERS  # noqa: SLF001
+
+
+def test_machines_keep_their_callbacks_in_a_registry_of_wrappers() -> None:
+    """``machine._callbacks._registry`` maps keys to executors of ``_callback`` wrappers."""
     machine = Toggle()
-    assert isinstance(machine._engine._external_queue, deque)  # noqa: SLF001
+    wrappers = list(callback_binding._callbacks(machine))  # noqa: SLF001
+    assert wrappers
+    assert all(callable(wrapper._callback) for wrapper in wrappers)  # noqa: SLF001
+    assert any(
+        wrapper._callback.__code__ in callback_binding._SIGNATURE_ADAPTERS  # noqa: SLF001
+        for wrapper in wrappers
+    )
 
 
-@pytest.mark.skipif(PSM3, reason="python-statemachine 2.x only")
-def test_2x_callbacks_get_the_trigger_kwargs() -> None:
-    """2.x: the callbacks' keyword arguments start as a copy of the trigger's."""
-    from statemachine.event_data import EventData
+def test_registries_are_per_instance() -> None:
+    """Wiring one machine never changes another machine of the same class."""
+    wired, other = Toggle(), Toggle()
+    Pair(left=wired, right=Toggle())
+    other.switch()
+    assert other.seen == [None]
+    assert wired._callbacks is not other._callbacks  # noqa: SLF001
 
-    source = inspect.getsource(EventData.extended_kwargs.fget)  # type: ignore[attr-defined]
-    assert "self.trigger_data.kwargs.copy()" in source
+
+def test_machine_pickling_drops_and_rebuilds_the_registry() -> None:
+    """A machine's state excludes its callbacks, so copies start unwired."""
+    machine = Toggle()
+    assert "_callbacks" not in machine.__getstate__()
 
 
-@pytest.mark.skipif(not PSM3, reason="python-statemachine 3.x only")
-@pytest.mark.parametrize("engine_cls", engine_classes())
-def test_3x_engines_build_callback_arguments_in_get_args_kwargs(engine_cls: type) -> None:
-    """3.x: ``_get_args_kwargs(transition, trigger_data, ...)`` feeds every callback."""
-    parameters = list(inspect.signature(engine_cls._get_args_kwargs).parameters)  # noqa: SLF001
-    assert parameters[:3] == ["self", "transition", "trigger_data"]
-    assert list(inspect.signature(engine_cls.enabled_events).parameters) == [
-        "self",
-        "args",
-        "kwargs",
+def test_guard_expressions_are_spec_parser_closures() -> None:
+    """``cond="a and not b"`` combines callbacks in ``statemachine.spec_parser`` closures."""
+
+    class Guarded(StateMachine):
+        a = State(initial=True)
+        b = State(final=True)
+        go = a.to(b, cond="ready and not blocked")
+
+        def ready(self, orc: Any = None) -> bool:
+            return orc is not None
+
+        def blocked(self) -> bool:
+            return False
+
+    class Solo(Orchestrator):
+        guarded: Guarded
+
+    machine = Guarded()
+    composites = [
+        w._callback  # noqa: SLF001
+        for w in callback_binding._callbacks(machine)  # noqa: SLF001
+        if getattr(w._callback, "__module__", None) == "statemachine.spec_parser"  # noqa: SLF001
     ]
+    assert composites
+    solo = Solo(machine)
+    assert owner_of(machine) is solo
+    solo.guarded.go()
+    assert solo.guarded.current_state_value == "b"
+
+
+def test_wire_touches_only_callbacks_that_ask() -> None:
+    """Callbacks without the parameter keep python-statemachine's own closure."""
+
+    class Mixed(StateMachine):
+        a = State(initial=True)
+        b = State(final=True)
+        go = a.to(b)
+
+        def on_go(self, orc: Any) -> None:
+            pass
+
+        def after_go(self, source: State) -> None:
+            pass
+
+    machine = Mixed()
+    before = {id(w): w._callback for w in callback_binding._callbacks(machine)}  # noqa: SLF001
+    callback_binding.wire(machine, object(), "orc")
+    changed = [
+        w
+        for w in callback_binding._callbacks(machine)  # noqa: SLF001
+        if w._callback is not before[id(w)]  # noqa: SLF001
+    ]
+    assert len(changed) == 1
+    assert isinstance(changed[0]._callback, partial)  # noqa: SLF001
+
+
+def test_unwire_restores_python_statemachine_closures() -> None:
+    """After ``release()`` no callback of the machine refers to the orchestrator."""
+    machine = Toggle()
+    pair = Pair(left=machine, right=Toggle())
+    pair.release()
+    assert owner_of(machine) is None
+    assert all(
+        not isinstance(w._callback, partial)  # noqa: SLF001
+        for w in callback_binding._callbacks(machine)  # noqa: SLF001
+    )
+    machine.switch()
+    assert machine.seen == [None]
+
+
+@pytest.mark.skipif(PSM3, reason="python-statemachine 2.x only")
+def test_2x_constructor_registers_callbacks_before_creating_its_engine() -> None:
+    """2.x ``__init__`` calls ``_register_callbacks`` then ``_get_engine``."""
+    source = inspect.getsource(StateMachine.__init__)
+    assert source.index("_register_callbacks") < source.index("self._get_engine(")
 
 
 @pytest.mark.skipif(not PSM3, reason="python-statemachine 3.x only")
-def test_3x_callbacks_and_invoke_handlers_get_the_trigger_kwargs() -> None:
-    """3.x: callbacks copy the trigger's kwargs; invoke handlers read them directly."""
-    from statemachine.engines.base import BaseEngine
-    from statemachine.event_data import EventData
-
-    extended = inspect.getsource(EventData.extended_kwargs.fget)  # type: ignore[attr-defined]
-    assert "self.trigger_data.kwargs.copy()" in extended
-    enter_states = inspect.getsource(BaseEngine)
-    assert "mark_for_invoke(target, trigger_data.kwargs)" in enter_states
-
-
-def test_wire_shadows_on_the_instance_only_and_unwire_restores() -> None:
-    """Wiring never touches a class; unwiring leaves the engine as it was built."""
-    machine = Toggle()
-    engine = machine._engine  # noqa: SLF001
-    before = dict(vars(engine))
-    class_attrs = dict(vars(type(engine)))
-    pair = Pair(left=machine, right=Toggle())
-    assert injection.owner_of(machine) is pair
-    assert dict(vars(type(engine))) == class_attrs
-    pair.release()
-    assert dict(vars(engine)) == before
-    assert injection.owner_of(machine) is None
-
-
-def test_owner_of_ignores_foreign_shadows() -> None:
-    """Something else shadowing the same engine method is not taken for an orchestrator."""
-    machine = Toggle()
-    engine = machine._engine  # noqa: SLF001
-    attr = "_get_args_kwargs" if PSM3 else "put"
-    setattr(engine, attr, getattr(engine, attr))
-    assert injection.owner_of(machine) is None
+def test_3x_constructor_passes_extra_keywords_to_the_initial_state() -> None:
+    """3.x ``__init__`` takes ``**kwargs`` and starts its engine with them."""
+    source = inspect.getsource(StateMachine.__init__)
+    assert "**kwargs" in str(inspect.signature(StateMachine.__init__))
+    assert "self._engine.start(**kwargs)" in source

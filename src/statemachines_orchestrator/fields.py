@@ -82,10 +82,20 @@ class MachineField:
         scope: Local names of the function whose body defined ``owner``, kept
             only while the annotation is unresolved.
         machine_class: The resolved machine class, or ``None`` while unresolved.
+        expected_class: The class a machine given for this field must be an
+            instance of: ``machine_class``, or any machine while unresolved.
         built: The factory marker when the orchestrator may build the machine.
     """
 
-    __slots__ = ("annotation", "built", "machine_class", "name", "owner", "scope")
+    __slots__ = (
+        "annotation",
+        "built",
+        "expected_class",
+        "machine_class",
+        "name",
+        "owner",
+        "scope",
+    )
 
     def __init__(  # noqa: PLR0913 - one argument per attribute of this record
         self,
@@ -98,11 +108,12 @@ class MachineField:
         scope: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
-        self.scope = scope
         self.annotation = annotation
         self.owner = owner
         self.machine_class = machine_class
+        self.expected_class: type[Any] = machine_class or MACHINE_BASE
         self.built = built
+        self.scope = scope
 
     def __repr__(self) -> str:
         return (
@@ -110,10 +121,10 @@ class MachineField:
             f"built={self.built!r})"
         )
 
-    @property
-    def expected_class(self) -> type[Any]:
-        """The class a machine given for this field must be an instance of."""
-        return self.machine_class if self.machine_class is not None else MACHINE_BASE
+    def resolved(self, machine_class: type[Any]) -> None:
+        """Record the machine class a pending annotation resolved to."""
+        self.machine_class = self.expected_class = machine_class
+        self.scope = None
 
 
 def resolve_machine_class(

@@ -1,19 +1,23 @@
-"""Choose the injection adapter for the installed python-statemachine line.
+"""The injection mechanism, and what differs per installed python-statemachine line.
 
-The rest of the package talks to the engine only through the four names
-exported here, so supporting a new line means adding one adapter module.
+The rest of the package talks to python-statemachine only through the names
+exported here: :mod:`.callback_binding` wires machines on every supported line,
+and one small module per line says which class machines derive from and how a
+machine the orchestrator builds gets it before entering its initial state.
 """
 
 from __future__ import annotations
 
 import statemachine
 
-if hasattr(statemachine, "StateChart"):  # python-statemachine 3.x
-    from .statemachine3 import MACHINE_BASE, build, owner_of, unwire, wire
-else:  # python-statemachine 2.5 and 2.6
-    from .statemachine2 import MACHINE_BASE, build, owner_of, unwire, wire
+from .callback_binding import unwire, wire
 
-__all__ = ["MACHINE_BASE", "RESERVED_CALLBACK_PARAMETERS", "build", "owner_of", "unwire", "wire"]
+if hasattr(statemachine, "StateChart"):  # python-statemachine 3.x
+    from .statemachine3 import MACHINE_BASE, build
+else:  # python-statemachine 2.5 and 2.6
+    from .statemachine2 import MACHINE_BASE, build
+
+__all__ = ["MACHINE_BASE", "RESERVED_CALLBACK_PARAMETERS", "build", "unwire", "wire"]
 
 RESERVED_CALLBACK_PARAMETERS = frozenset(
     {

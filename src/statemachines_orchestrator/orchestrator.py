@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyword
 import sys
+import weakref
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
@@ -19,7 +20,8 @@ from .exceptions import (
     StateFieldIsNotUniqueError,
 )
 from .fields import MachineField, built, collect_machine_fields, resolve_machine_class
-from .injection import RESERVED_CALLBACK_PARAMETERS, build, owner_of, unwire, wire
+from .injection import RESERVED_CALLBACK_PARAMETERS, build, unwire, wire
+from .ownership import claim, free, owner_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -94,6 +96,7 @@ class Orchestrator(metaclass=OrchestratorMeta):
 
     __machine_fields__: ClassVar[Mapping[str, MachineField]] = MappingProxyType({})
     __orchestrator_pending__: ClassVar[bool] = False
+    __orchestrator_post_init__: ClassVar[bool] = False
     __orchestrator_init__: ClassVar[Callable[..., None]]
 
     def __init_subclass__(
@@ -139,6 +142,7 @@ class Orchestrator(metaclass=OrchestratorMeta):
                 delattr(cls, field.name)
         cls.__machine_fields__ = MappingProxyType(fields)
         cls.__orchestrator_pending__ = any(f.machine_class is None for f in fields.values())
+        cls.__orchestrator_post_init__ = hasattr(cls, "__post_init__")
         init: Callable[..., None] = _make_init(cls, fields) if fields else _no_fields_init
         cls.__orchestrator_init__ = init
         if "__init__" not in vars(cls):
@@ -173,7 +177,7 @@ class Orchestrator(metaclass=OrchestratorMeta):
         machines = dict(self.machines)
         own = vars(self)
         for name, machine in machines.items():
-            unwire(machine)
+            _detach(machine)
             del own[name]
         return machines
 
@@ -189,10 +193,10 @@ class Orchestrator(metaclass=OrchestratorMeta):
             return
         others = {n: m for n, m in self.machines.items() if n != name}
         _check_machine(self, field, value, others)
-        wire(value, self, type(self).orchestrator_name)
+        _attach(value, self)
         own[name] = value
         if old is not None:
-            unwire(old)
+            _detach(old)
 
     def __delattr__(self, name: str) -> None:
         """Refuse to delete a machine, which would leave the orchestrator half-wired."""
@@ -285,8 +289,7 @@ def _resolve_pending(cls: type[Orchestrator]) -> None:
                 cls.__qualname__, field.name, field.annotation, field.owner, field.scope
             )
             if machine_class is not UNRESOLVED:
-                field.machine_class = machine_class
-                field.scope = None
+                field.resolved(machine_class)
     # Whatever still does not resolve accepts any machine from now on.
     cls.__orchestrator_pending__ = False
 
@@ -295,48 +298,69 @@ def _check_machine(
     orc: Orchestrator, field: MachineField, machine: Any, others: Mapping[str, Any]
 ) -> None:
     """Check that ``machine`` may be ``orc``'s ``field`` beside the ``others``."""
-    cls_name = type(orc).__qualname__
-    expected = field.expected_class
-    if not isinstance(machine, expected):
+    # Messages are built only on failure: this runs for every machine given.
+    if not isinstance(machine, field.expected_class):
         msg = (
-            f"{cls_name}: machine field {field.name!r} expects an instance of "
-            f"{expected.__qualname__}, got {type(machine).__qualname__} {machine!r}"
+            f"{type(orc).__qualname__}: machine field {field.name!r} expects an instance of "
+            f"{field.expected_class.__qualname__}, got {type(machine).__qualname__} {machine!r}"
         )
         raise MachineTypeMismatchError(msg)
     owner = owner_of(machine)
     if owner is not None and owner is not orc:
         msg = (
-            f"{cls_name}: the machine given for {field.name!r} already belongs to "
-            f"{type(owner).__qualname__} at {id(owner):#x}; pass a new machine, or call "
+            f"{type(orc).__qualname__}: the machine given for {field.name!r} already belongs "
+            f"to {type(owner).__qualname__} at {id(owner):#x}; pass a new machine, or call "
             f"release() on that orchestrator first"
         )
         raise MachineAlreadyOrchestratedError(msg)
+    if others:
+        _check_against_others(orc, field, machine, others)
+
+
+def _check_against_others(
+    orc: Orchestrator, field: MachineField, machine: Any, others: Mapping[str, Any]
+) -> None:
+    """Refuse a machine given twice, or sharing a model and state field with another."""
+    model, state_field = machine.model, machine.state_field
     for other_name, other in others.items():
         if other is machine:
             msg = (
-                f"{cls_name}: the same {type(machine).__qualname__} instance is given for "
-                f"{other_name!r} and {field.name!r}; each field needs a machine of its own"
+                f"{type(orc).__qualname__}: the same {type(machine).__qualname__} instance is "
+                f"given for {other_name!r} and {field.name!r}; each field needs a machine of "
+                f"its own"
             )
             raise MachineAlreadyOrchestratedError(msg)
-        if other.model is machine.model and other.state_field == machine.state_field:
+        if other.model is model and other.state_field == state_field:
             msg = (
-                f"{cls_name}: machines {other_name!r} and {field.name!r} share one model and "
-                f"both keep their state in its {machine.state_field!r} attribute; give one of "
-                f"them another state_field"
+                f"{type(orc).__qualname__}: machines {other_name!r} and {field.name!r} share one "
+                f"model and both keep their state in its {state_field!r} attribute; give one "
+                f"of them another state_field"
             )
             raise StateFieldIsNotUniqueError(msg)
 
 
+def _attach(machine: Any, orc: Orchestrator, ref: weakref.ref[Orchestrator] | None = None) -> None:
+    """Wire ``machine``'s callbacks to ``orc`` and record that it belongs to ``orc``."""
+    wire(machine, orc, type(orc).orchestrator_name)
+    claim(machine, weakref.ref(orc) if ref is None else ref)
+
+
+def _detach(machine: Any) -> None:
+    """Undo :func:`_attach`."""
+    unwire(machine)
+    free(machine)
+
+
 def _wire_all(orc: Orchestrator, machines: Mapping[str, Any]) -> None:
-    name = type(orc).orchestrator_name
     done: list[Any] = []
+    ref = weakref.ref(orc)
     try:
         for machine in machines.values():
-            wire(machine, orc, name)
+            _attach(machine, orc, ref)
             done.append(machine)
     except BaseException:
         for machine in done:
-            unwire(machine)
+            _detach(machine)
         raise
 
 
@@ -365,11 +389,10 @@ def _setup(orc: Orchestrator, values: tuple[Any, ...]) -> None:
         raise
     if missing:
         _build_missing(orc, missing)
-    post_init = getattr(orc, "__post_init__", None)
-    if post_init is not None:
+    if cls.__orchestrator_post_init__:
         # As dataclasses do, and as 0.0.4 orchestrators (dataclasses) did.
         try:
-            post_init()
+            orc.__post_init__()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
         except BaseException:
             orc.release()
             raise
@@ -385,8 +408,7 @@ def _build_missing(orc: Orchestrator, missing: list[MachineField]) -> None:
             machine = build(field.built.factory, orc, name)
             _check_machine(orc, field, machine, orc.machines)
             own[field.name] = machine
-            if owner_of(machine) is not orc:  # build() may have wired it already
-                wire(machine, orc, name)
+            _attach(machine, orc)  # build() may have wired it already: idempotent
     except BaseException:
         orc.release()
         raise
