@@ -21,7 +21,7 @@ from .exceptions import (
 )
 from .fields import MachineField, built, collect_machine_fields, resolve_machine_class
 from .injection import RESERVED_CALLBACK_PARAMETERS, build, unwire, wire
-from .ownership import claim, free, owner_of
+from .ownership import OwnerMark, claim, free, owner_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -339,10 +339,10 @@ def _check_against_others(
             raise StateFieldIsNotUniqueError(msg)
 
 
-def _attach(machine: Any, orc: Orchestrator, ref: weakref.ref[Orchestrator] | None = None) -> None:
+def _attach(machine: Any, orc: Orchestrator, mark: OwnerMark | None = None) -> None:
     """Wire ``machine``'s callbacks to ``orc`` and record that it belongs to ``orc``."""
     wire(machine, orc, type(orc).orchestrator_name)
-    claim(machine, weakref.ref(orc) if ref is None else ref)
+    claim(machine, OwnerMark(weakref.ref(orc)) if mark is None else mark)
 
 
 def _detach(machine: Any) -> None:
@@ -352,11 +352,15 @@ def _detach(machine: Any) -> None:
 
 
 def _wire_all(orc: Orchestrator, machines: Mapping[str, Any]) -> None:
+    """Attach every machine to ``orc``, or none: a failure detaches those done."""
+    # Inlines _attach: every orchestrator built runs this for each machine.
+    name = type(orc).orchestrator_name
+    mark = OwnerMark(weakref.ref(orc))
     done: list[Any] = []
-    ref = weakref.ref(orc)
     try:
         for machine in machines.values():
-            _attach(machine, orc, ref)
+            wire(machine, orc, name)
+            claim(machine, mark)
             done.append(machine)
     except BaseException:
         for machine in done:
@@ -369,10 +373,9 @@ def _setup(orc: Orchestrator, values: tuple[Any, ...]) -> None:
     cls = type(orc)
     if cls.__orchestrator_pending__:
         _resolve_pending(cls)
-    fields = cls.__machine_fields__
     given: dict[str, Any] = {}
     missing: list[MachineField] = []
-    for field, value in zip(fields.values(), values):
+    for field, value in zip(cls.__machine_fields__.values(), values):
         if value is field.built:
             missing.append(field)
         else:
@@ -384,8 +387,8 @@ def _setup(orc: Orchestrator, values: tuple[Any, ...]) -> None:
     try:
         _wire_all(orc, given)
     except BaseException:
-        for name in given:
-            del own[name]
+        for field_name in given:
+            del own[field_name]
         raise
     if missing:
         _build_missing(orc, missing)
