@@ -279,3 +279,58 @@ def test_an_event_argument_named_like_the_orchestrator_is_overridden() -> None:
     solo = Solo(Plain())
     solo.plain.go(orc="something else")
     assert seen == [solo]
+
+
+def test_guard_expressions_receive_the_orchestrator_and_are_restored() -> None:
+    """Callbacks combined in ``cond="a and not b"`` get ``orc``; release restores them."""
+    seen: list[Any] = []
+
+    class Gate(StateMachine):
+        closed = State(initial=True)
+        opened = State(final=True)
+        open = closed.to(opened, cond="allowed and not locked")
+
+        def allowed(self, orc: Any = None) -> bool:
+            seen.append(orc)
+            return True
+
+        def locked(self) -> bool:
+            return False
+
+    class Solo(Orchestrator):
+        gate: Gate
+
+    solo = Solo(Gate())
+    solo.release()
+    gate = Gate()
+    solo = Solo(gate)
+    gate.open()
+    assert seen == [solo]
+
+
+def test_listeners_added_after_wiring_do_not_receive_the_orchestrator() -> None:
+    """Wiring rewrites the callbacks a machine has; a later listener's are its own."""
+    seen: list[Any] = []
+
+    class Audit:
+        def after_go(self, orc: Any = "not given") -> None:
+            seen.append(orc)
+
+    class Plain(StateMachine):
+        a = State(initial=True)
+        b = State(final=True)
+        go = a.to(b)
+
+    early = Plain(listeners=[Audit()])
+
+    class Solo(Orchestrator):
+        plain: Plain
+
+    solo = Solo(early)
+    late = Plain()
+    other = Solo(late)
+    late.add_listener(Audit())
+    early.go()
+    late.go()
+    assert seen == [solo, "not given"]
+    assert other.plain is late

@@ -1,0 +1,29 @@
+"""The benchmark suite runs (as a smoke test; its figures are not checked here)."""
+
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def test_benchmarks_quick_run() -> None:
+    """``python benchmarks/run.py --quick`` exits 0 and prints every scenario."""
+    result = subprocess.run(  # noqa: S603 - our own script, with this interpreter
+        [sys.executable, "benchmarks/run.py", "--quick"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    for scenario in (
+        "| injection: toggle, sync",
+        "| injection: ping-pong, sync",
+        "| injection: toggle, async",
+        "| construction: 2 machines",
+        "| memory: live orchestrator",
+    ):
+        assert scenario in result.stdout
