@@ -138,8 +138,9 @@ def examples(session: nox.Session) -> None:
 def wheel_tests(session: nox.Session) -> None:
     """Build sdist and wheel, check them, and test the *installed* wheel.
 
-    The tests run from a temporary copy of tests/, README.md, docs/*.md and
-    pyproject.toml that has no src/ directory, with --import-mode=importlib,
+    The tests run from a temporary copy of tests/, benchmarks/, README.md, the
+    docs' Markdown pages and pyproject.toml that has no src/ directory, with
+    --import-mode=importlib,
     so the only importable copy of the package is the one in site-packages.
     """
     dist = ROOT / "dist"
@@ -160,12 +161,17 @@ def wheel_tests(session: nox.Session) -> None:
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     shutil.copytree(ROOT / "tests", workdir / "tests")
+    shutil.copytree(ROOT / "benchmarks", workdir / "benchmarks")
     shutil.copy2(ROOT / "pyproject.toml", workdir)
     if (ROOT / "README.md").exists():
         shutil.copy2(ROOT / "README.md", workdir)
-    (workdir / "docs").mkdir()
-    for page in (ROOT / "docs").glob("*.md"):
-        shutil.copy2(page, workdir / "docs")
+    shutil.copytree(
+        ROOT / "docs",
+        workdir / "docs",
+        ignore=lambda _folder, names: [
+            name for name in names if name == "_build" or name.endswith((".py", ".inv"))
+        ],
+    )
     if (ROOT / "conftest.py").exists():
         shutil.copy2(ROOT / "conftest.py", workdir)
 

@@ -11,7 +11,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 def test_benchmarks_quick_run() -> None:
     """``python benchmarks/run.py --quick`` exits 0 and prints every scenario."""
-    result = subprocess.run(  # noqa: S603 - our own script, with this interpreter
+    result = subprocess.run(
         [sys.executable, "benchmarks/run.py", "--quick"],
         cwd=ROOT,
         check=True,

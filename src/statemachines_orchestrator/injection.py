@@ -31,7 +31,7 @@ RESERVED_CALLBACK_PARAMETERS = frozenset(
         "source",
         "target",
         # Passed or accepted by 3.x: error.execution handlers, invoke handlers,
-        # configuration changes (3.2), and the keyword arguments ``send()``
+        # configuration changes, and the keyword arguments ``send()``
         # keeps for itself.
         "error",
         "ctx",
