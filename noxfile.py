@@ -138,10 +138,10 @@ def examples(session: nox.Session) -> None:
 def wheel_tests(session: nox.Session) -> None:
     """Build sdist and wheel, check them, and test the *installed* wheel.
 
-    The tests run from a temporary copy of tests/, benchmarks/, README.md, the
-    docs' Markdown pages and pyproject.toml that has no src/ directory, with
-    --import-mode=importlib,
-    so the only importable copy of the package is the one in site-packages.
+    The tests run from a temporary copy of tests/, benchmarks/, examples/,
+    README.md, the docs' Markdown pages and pyproject.toml that has no src/
+    directory, with --import-mode=importlib, so the only importable copy of the
+    package is the one in site-packages.
     """
     dist = ROOT / "dist"
     shutil.rmtree(dist, ignore_errors=True)
@@ -162,6 +162,7 @@ def wheel_tests(session: nox.Session) -> None:
     workdir.mkdir(parents=True)
     shutil.copytree(ROOT / "tests", workdir / "tests")
     shutil.copytree(ROOT / "benchmarks", workdir / "benchmarks")
+    shutil.copytree(ROOT / "examples", workdir / "examples")
     shutil.copy2(ROOT / "pyproject.toml", workdir)
     if (ROOT / "README.md").exists():
         shutil.copy2(ROOT / "README.md", workdir)

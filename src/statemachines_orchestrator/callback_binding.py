@@ -56,13 +56,13 @@ def _call_with_orchestrator(
     *args: Any,
     **kwargs: Any,
 ) -> Any:
-    # What python-statemachine's own signature adapter does, plus the
-    # orchestrator; an event argument of the same name gives way to it.
-    kwargs.pop(name, None)
+    # What python-statemachine's own signature adapter does, with the
+    # orchestrator among the keyword arguments it binds from (an event argument
+    # of the same name gives way to it): binding it then costs what binding
+    # ``machine`` or ``event`` does.
+    kwargs[name] = orc
     bound = bind(*args, **kwargs)
-    keywords = bound.kwargs
-    keywords[name] = orc
-    return func(*bound.args, **keywords)
+    return func(*bound.args, **bound.kwargs)
 
 
 _WANTS: dict[str, dict[int, tuple[object, bool]]] = {}
