@@ -408,11 +408,11 @@ def orchestrator_memory(count: int, state: str) -> tuple[float, float]:
 
     CPython 3.11+ stores an instance's attributes inline, in a layout shared by
     its class, and leaves less room in that layout for attributes added later
-    with every instance it creates. Wiring adds one attribute (the owner mark)
-    to each machine's callback registry: in a ``"warm"`` process, whose first
-    orchestrator was built before many registries existed, it fits; in a
-    ``"cold"`` one it may not, and every registry wired then or later gets a
-    dictionary of its own. Both are measured so that the difference shows.
+    with every instance it creates; a design that adds attributes to
+    python-statemachine's objects then costs more in a ``"cold"`` process, whose
+    first orchestrators wire a batch of machines built before them, than in a
+    ``"warm"`` one, which built an orchestrator first. Both are measured so that
+    such a difference shows.
 
     Args:
         count: How many pairs to measure.
