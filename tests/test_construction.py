@@ -269,9 +269,8 @@ def test_built_fields_are_built_when_not_given() -> None:
     assert Lazy(OrderMachine(), given).payment is given
 
 
-def test_built_machines_initial_callbacks_receive_the_orchestrator() -> None:
-    """On 3.x the initial state's callbacks of a built machine receive the orchestrator."""
-    entered: list[Any] = []
+def make_greeter_class(entered: list[Any]) -> type[StateMachine]:
+    """A machine class whose initial state's entry records the orchestrator it gets."""
 
     class Greeter(StateMachine):
         hello = State(initial=True)
@@ -281,8 +280,16 @@ def test_built_machines_initial_callbacks_receive_the_orchestrator() -> None:
         def on_enter_hello(self, orc: Any = None) -> None:
             entered.append(orc)
 
+    return Greeter
+
+
+def test_built_machines_initial_callbacks_receive_the_orchestrator() -> None:
+    """The initial state's callbacks of a machine built from its class get the orchestrator."""
+    entered: list[Any] = []
+    greeter_cls = make_greeter_class(entered)
+
     class Lazy(Orchestrator):
-        greeter: Greeter = built(factory=Greeter)
+        greeter: greeter_cls = built(factory=greeter_cls)  # type: ignore[valid-type]
 
     lazy = Lazy()
     assert entered == [lazy]
@@ -293,20 +300,13 @@ def test_built_machines_initial_callbacks_receive_the_orchestrator() -> None:
 def test_built_by_a_function_on_2x_runs_initial_callbacks_without_orchestrator() -> None:
     """On 2.x only a machine class can be wired before its initial state is entered."""
     entered: list[Any] = []
+    greeter_cls = make_greeter_class(entered)
 
-    class Greeter(StateMachine):
-        hello = State(initial=True)
-        bye = State(final=True)
-        leave = hello.to(bye)
-
-        def on_enter_hello(self, orc: Any = None) -> None:
-            entered.append(orc)
-
-    def make_greeter(**kwargs: Any) -> Greeter:
-        return Greeter(**kwargs)
+    def make_greeter(**kwargs: Any) -> Any:
+        return greeter_cls(**kwargs)
 
     class Lazy(Orchestrator):
-        greeter: Greeter = built(factory=make_greeter)
+        greeter: greeter_cls = built(factory=make_greeter)  # type: ignore[valid-type]
 
     lazy = Lazy()
     assert entered == ([lazy] if PSM3 else [None])
