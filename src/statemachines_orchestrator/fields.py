@@ -66,7 +66,7 @@ def built(*, factory: Callable[..., _M]) -> _M:
         ...     switch = off.to(on) | on.to(off)
         >>> class Room(Orchestrator):
         ...     lamp: Lamp = built(factory=Lamp)
-        >>> Room().lamp.current_state.id
+        >>> Room().lamp.current_state_value
         'off'
     """
     return Built(factory)  # type: ignore[return-value]  # pyright: ignore[reportReturnType]
