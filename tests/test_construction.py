@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import inspect
 import sys
+from functools import partial
 from typing import Any
 
 import pytest
@@ -442,3 +443,37 @@ def test_failing_post_init_leaves_nothing_wired() -> None:
     with pytest.raises(ValueError, match="not today"):
         Broken(left)
     assert owner_of(left) is None
+
+
+def test_built_machine_refused_by_a_check_is_left_unwired() -> None:
+    """A built machine that fails its checks keeps none of the orchestrator's wiring."""
+    from statemachines_orchestrator import callback_binding
+
+    built_ones: list[Toggle] = []
+
+    class SharedRow:
+        pass
+
+    row = SharedRow()
+
+    class RowToggle(Toggle):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(model=row, **kwargs)
+            built_ones.append(self)
+
+    class Lazy(Orchestrator):
+        left: Toggle
+        right: RowToggle = built(factory=RowToggle)
+
+    left = Toggle(model=row)
+    with pytest.raises(StateFieldIsNotUniqueError):
+        Lazy(left)
+    assert owner_of(left) is None
+    [refused] = built_ones
+    assert owner_of(refused) is None
+    assert not any(
+        isinstance(wrapper._callback, partial)  # noqa: SLF001
+        for wrapper in callback_binding._callbacks(refused)  # noqa: SLF001
+    )
+    refused.switch()
+    assert refused.seen == [None]

@@ -405,6 +405,7 @@ def _build_missing(orc: Orchestrator, missing: list[MachineField]) -> None:
     """Build, in declaration order, the machines the caller left to the orchestrator."""
     own = vars(orc)
     name = type(orc).orchestrator_name
+    machine = None
     try:
         for field in missing:
             assert field.built is not None  # noqa: S101 - only built fields are missing
@@ -413,6 +414,10 @@ def _build_missing(orc: Orchestrator, missing: list[MachineField]) -> None:
             own[field.name] = machine
             _attach(machine, orc)  # build() may have wired it already: idempotent
     except BaseException:
+        # On 2.x build() wires a machine before it is checked: a refused one is
+        # not among the machines release() hands back.
+        if machine is not None and machine not in orc.machines.values():
+            unwire(machine)
         orc.release()
         raise
 
