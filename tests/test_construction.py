@@ -378,29 +378,36 @@ def test_assigning_a_machine_after_release() -> None:
     assert list(pair.machines) == ["left"]
 
 
-@pytest.mark.parametrize("failing_call", [1, 2])
+class _PoisonedExecutor:
+    """A registry entry whose callbacks cannot be listed: wiring its machine fails."""
+
+    @property
+    def items(self) -> Any:
+        msg = "wiring failed"
+        raise RuntimeError(msg)
+
+
+class _PairThroughSuper(Pair):
+    """Calls ``Pair.__init__`` for an instance of a subclass: not the inline path."""
+
+    def __init__(self, left: Toggle, right: Toggle) -> None:
+        super().__init__(left, right)
+
+
+@pytest.mark.parametrize("poisoned", [0, 1])
+@pytest.mark.parametrize("orchestrator_class", [Pair, _PairThroughSuper])
 def test_wiring_failure_leaves_nothing_wired(
-    monkeypatch: pytest.MonkeyPatch, failing_call: int
+    orchestrator_class: type[Pair], poisoned: int
 ) -> None:
-    """If wiring a machine fails, those wired before it are unwired again."""
-    from statemachines_orchestrator import orchestrator as orchestrator_module
-
-    real_wire = orchestrator_module.wire
-    calls: list[Any] = []
-
-    def flaky_wire(machine: Any, orc: Any, name: str) -> None:
-        calls.append(machine)
-        if len(calls) == failing_call:
-            msg = "wiring failed"
-            raise RuntimeError(msg)
-        real_wire(machine, orc, name)
-
-    monkeypatch.setattr(orchestrator_module, "wire", flaky_wire)
-    left, right = Toggle(), Toggle()
+    """If wiring a machine fails, every machine is left unwired and free."""
+    machines = [Toggle(), Toggle()]
+    machines[poisoned]._callbacks._registry["poison"] = _PoisonedExecutor()  # noqa: SLF001
     with pytest.raises(RuntimeError, match="wiring failed"):
-        Pair(left=left, right=right)
-    assert owner_of(left) is None
-    assert owner_of(right) is None
+        orchestrator_class(*machines)
+    assert [owner_of(machine) for machine in machines] == [None, None]
+    healthy = machines[1 - poisoned]
+    healthy.switch()
+    assert healthy.seen == [None]
 
 
 def test_field_repr() -> None:

@@ -16,6 +16,7 @@ from statemachines_orchestrator import (
     NoMachinesOnOrchestratorError,
     Orchestrator,
     OrchestratorError,
+    OrchestratorNameIsFixedError,
     OrchestratorNameTypeError,
     UnexpectedAnnotationTypeError,
     built,
@@ -164,6 +165,32 @@ def test_orchestrator_name_default_inherited_and_overridable() -> None:
     assert Child.orchestrator_name == "coordinator"
     assert Renamed.orchestrator_name == "boss"
     assert BackToDefault.orchestrator_name == "orc"
+
+
+def test_orchestrator_name_is_fixed_when_the_class_is_defined() -> None:
+    """Renaming the keyword later would leave the generated ``__init__`` behind: refused."""
+
+    class Named(Orchestrator, orchestrator_name="orc"):
+        left: Toggle
+
+    message = (
+        "Named.orchestrator_name is fixed when the class is defined; declare "
+        "`class Named(..., orchestrator_name=...)` instead"
+    )
+    with pytest.raises(OrchestratorNameIsFixedError) as info:
+        Named.orchestrator_name = "boss"  # type: ignore[misc]
+    assert str(info.value).endswith(message)
+    assert isinstance(info.value, AttributeError)
+    with pytest.raises(OrchestratorNameIsFixedError, match="is fixed"):
+        del Named.orchestrator_name
+    with pytest.raises(OrchestratorNameIsFixedError, match="is fixed"):
+        Orchestrator.orchestrator_name = "boss"  # type: ignore[misc]
+    assert Named.orchestrator_name == Orchestrator.orchestrator_name == "orc"
+    Named.note = "other class attributes are set as usual"  # type: ignore[attr-defined]
+    del Named.note  # type: ignore[attr-defined]
+    named = Named(Toggle())
+    named.left.switch()
+    assert named.left.seen == [named]
 
 
 def test_orchestrator_name_must_be_a_string() -> None:

@@ -31,15 +31,19 @@ def test_the_line_module_matches_the_installed_line() -> None:
 
 def test_callable_method_wraps_callbacks_in_signature_adapters() -> None:
     """``callable_method`` returns a closure over ``sig_bind_expected`` and ``a_callable``."""
-    assert len(callback_binding._SIGNATURE_ADAPTERS) == 2  # noqa: SLF001 - sync and async
-    for code in callback_binding._SIGNATURE_ADAPTERS:  # noqa: SLF001
-        assert set(code.co_freevars) == {"a_callable", "sig_bind_expected"}
+    codes = callback_binding._ADAPTER_CODES  # noqa: SLF001
+    assert len(codes) == 2  # sync and async
+    assert {code.co_flags & inspect.CO_COROUTINE for code in codes} == {0, inspect.CO_COROUTINE}
+    for code in codes:
+        # Both closures keep their cells where wiring reads them.
+        assert code.co_freevars.index("sig_bind_expected") == callback_binding._BIND_CELL  # noqa: SLF001
+        assert code.co_freevars.index("a_callable") == callback_binding._FUNC_CELL  # noqa: SLF001
 
     def callback(orc: object) -> object:
         return orc
 
     adapter = dispatcher.callable_method(callback)
-    assert adapter.__code__ in callback_binding._SIGNATURE_ADAPTERS  # noqa: SLF001
+    assert adapter.__code__ in callback_binding._ADAPTER_CODES  # noqa: SLF001
 
 
 def test_machines_keep_their_callbacks_in_a_registry_of_wrappers() -> None:
@@ -49,7 +53,7 @@ def test_machines_keep_their_callbacks_in_a_registry_of_wrappers() -> None:
     assert wrappers
     assert all(callable(wrapper._callback) for wrapper in wrappers)  # noqa: SLF001
     assert any(
-        wrapper._callback.__code__ in callback_binding._SIGNATURE_ADAPTERS  # noqa: SLF001
+        wrapper._callback.__code__ in callback_binding._ADAPTER_CODES  # noqa: SLF001
         for wrapper in wrappers
     )
 

@@ -24,12 +24,13 @@ def test_import_paths_of_0_0_4_keep_working() -> None:
 
 
 def test_every_exception_derives_from_the_root_and_a_builtin() -> None:
-    """Each error is an ``OrchestratorError`` and a ``TypeError`` or ``ValueError``."""
+    """Each error is an ``OrchestratorError`` and a ``TypeError``, ``ValueError`` or
+    ``AttributeError``."""
     for name in exceptions.__all__:
         error = getattr(exceptions, name)
         assert issubclass(error, exceptions.OrchestratorError)
         if error is not exceptions.OrchestratorError:
-            assert issubclass(error, (TypeError, ValueError)), name
+            assert issubclass(error, (TypeError, ValueError, AttributeError)), name
         assert getattr(statemachines_orchestrator, name) is error
 
 

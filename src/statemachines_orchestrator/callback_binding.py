@@ -31,18 +31,23 @@ from statemachine import dispatcher
 _callable_method: Callable[[Any], Any] = dispatcher.callable_method  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator, Mapping
 
-__all__ = ["unwire", "wire"]
+__all__ = ["unwire", "wire", "wire_registries"]
 
-_SIGNATURE_ADAPTERS: dict[object, tuple[int, int]] = {
-    const: (const.co_freevars.index("sig_bind_expected"), const.co_freevars.index("a_callable"))
+_ADAPTER_CODES: tuple[CodeType, ...] = tuple(
+    const
     for const in _callable_method.__code__.co_consts
     if isinstance(const, CodeType) and const.co_name == "signature_adapter"
-}
-"""Code of the sync and async closures ``callable_method`` wraps callbacks in, with
-the positions of the bound signature's ``bind_expected`` and of the callback in
-their closure."""
+)
+"""Code of the sync and async closures ``callable_method`` wraps callbacks in."""
+
+_BIND_CELL, _FUNC_CELL = (
+    _ADAPTER_CODES[0].co_freevars.index("sig_bind_expected"),
+    _ADAPTER_CODES[0].co_freevars.index("a_callable"),
+)
+"""Positions, in those closures, of the bound signature's ``bind_expected`` and of
+the callback (the same in both: a closure's cells are ordered by name)."""
 
 _COMPOSITES = "statemachine.spec_parser"
 
@@ -65,41 +70,45 @@ def _call_with_orchestrator(
     return func(*bound.args, **bound.kwargs)
 
 
-_WANTS: dict[str, dict[int, tuple[object, bool]]] = {}
+_WANTS: dict[str, dict[int, bool]] = {}
 """Whether a signature asks for a keyword: by keyword, then by ``id`` of signature.
 
+Keyed by ``id`` because hashing a Signature hashes all its parameters.
 python-statemachine keeps one signature per callback function for the life of
-the process, so this holds one entry per callback function and keyword; each
-entry keeps its signature alive, so that its ``id`` is not reused. Keyed by
-``id`` because hashing a Signature hashes all its parameters.
+the process; :data:`_SIGNATURES` keeps those seen here alive too, so that no
+``id`` is reused.
 """
+
+_SIGNATURES: list[object] = []
 
 
 def _wants(signature: Any, name: str) -> bool:
-    cache = _WANTS.setdefault(name, {})
-    cached = cache.get(id(signature))
-    if cached is not None:
-        return cached[1]
-    parameters = signature.parameters
-    parameter = parameters.get(name)
-    if parameter is None:
-        wants = any(p.kind is Parameter.VAR_KEYWORD for p in parameters.values())
-    else:
-        wants = parameter.kind is not Parameter.VAR_POSITIONAL
-    cache[id(signature)] = (signature, wants)
+    """Whether ``signature`` asks for ``name``: by that name, or through ``**kwargs``."""
+    cache = _WANTS.get(name)
+    if cache is None:
+        cache = _WANTS[name] = {}
+    wants = cache.get(id(signature))
+    if wants is None:
+        parameters = signature.parameters
+        parameter = parameters.get(name)
+        if parameter is None:
+            wants = any(p.kind is Parameter.VAR_KEYWORD for p in parameters.values())
+        else:
+            wants = parameter.kind is not Parameter.VAR_POSITIONAL
+        _SIGNATURES.append(signature)
+        cache[id(signature)] = wants
     return wants
 
 
 def _bind(orc: object, name: str) -> Callable[[Any], Any]:
     def bind_orchestrator(callback: Any) -> Any:
-        positions = _SIGNATURE_ADAPTERS.get(getattr(callback, "__code__", None))
-        if positions is None:
+        if getattr(callback, "__code__", None) not in _ADAPTER_CODES:
             return None
         closure = callback.__closure__
-        bind = closure[positions[0]].cell_contents
+        bind = closure[_BIND_CELL].cell_contents
         if not _wants(bind.__self__, name):
             return None
-        func = closure[positions[1]].cell_contents
+        func = closure[_FUNC_CELL].cell_contents
         return partial(_call_with_orchestrator, bind, func, orc, name)
 
     return bind_orchestrator
@@ -144,25 +153,39 @@ def _rewrite(machine: Any, replacement: Callable[[Any], Any]) -> None:
 
 def wire(machine: Any, orc: object, name: str) -> None:
     """Make every callback of ``machine`` that asks for ``name`` receive ``orc``."""
-    # The common case inline (this runs for every machine of every orchestrator
-    # built); guard expressions go through the generic _replace.
-    adapters = _SIGNATURE_ADAPTERS
-    wants = _WANTS.get(name, {})
-    for executor in machine._callbacks._registry.values():  # noqa: SLF001 - see module doc
-        for wrapper in executor.items:
-            callback = wrapper._callback  # noqa: SLF001
-            positions = adapters.get(getattr(callback, "__code__", None))
-            if positions is None:
-                if callback.__class__ is FunctionType and callback.__module__ == _COMPOSITES:
+    wire_registries((machine._callbacks._registry,), orc, name)  # noqa: SLF001 - see module doc
+
+
+def wire_registries(registries: Iterable[Mapping[str, Any]], orc: object, name: str) -> None:
+    """:func:`wire` several machines, given their callback registries.
+
+    A machine's registry is ``machine._callbacks._registry``.
+    """
+    # The common case inline, in as few steps as it takes: this runs for every
+    # machine of every orchestrator built. Code objects are compared by
+    # identity (a dictionary lookup would hash them); guard expressions go
+    # through the generic _replace.
+    code_a, code_b = _ADAPTER_CODES  # sync and async
+    wants = _WANTS.get(name) or {}
+    for registry in registries:
+        for executor in registry.values():
+            for wrapper in executor.items:
+                callback = wrapper._callback  # noqa: SLF001
+                try:
+                    code = callback.__code__
+                except AttributeError:  # not a function: wired already, or not ours to wire
+                    continue
+                if code is code_a or code is code_b:
+                    closure = callback.__closure__
+                    bind = closure[_BIND_CELL].cell_contents
+                    want = wants.get(id(bind.__self__))
+                    if want or (want is None and _wants(bind.__self__, name)):
+                        func = closure[_FUNC_CELL].cell_contents
+                        wrapper._callback = partial(  # noqa: SLF001
+                            _call_with_orchestrator, bind, func, orc, name
+                        )
+                elif callback.__module__ == _COMPOSITES:
                     _replace(callback, _bind(orc, name))
-                continue
-            closure = callback.__closure__
-            bind = closure[positions[0]].cell_contents
-            signature = bind.__self__
-            cached = wants.get(id(signature))
-            if cached[1] if cached is not None else _wants(signature, name):
-                func = closure[positions[1]].cell_contents
-                wrapper._callback = partial(_call_with_orchestrator, bind, func, orc, name)  # noqa: SLF001
 
 
 def unwire(machine: Any) -> None:

@@ -3,7 +3,8 @@
 Every exception derives from :class:`OrchestratorError`, and each also derives
 from the builtin exception a caller would already catch (:class:`TypeError` for
 a wrong kind of value or declaration, :class:`ValueError` for a right kind of
-value that breaks a rule), so ``except TypeError`` keeps working.
+value that breaks a rule, :class:`AttributeError` for an attribute that cannot
+be changed), so ``except TypeError`` keeps working.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ __all__ = [
     "MachineTypeMismatchError",
     "NoMachinesOnOrchestratorError",
     "OrchestratorError",
+    "OrchestratorNameIsFixedError",
     "OrchestratorNameTypeError",
     "StateFieldIsNotUniqueError",
     "UnexpectedAnnotationTypeError",
@@ -57,6 +59,14 @@ class InvalidMachineFieldError(OrchestratorError, TypeError):
 
 class OrchestratorNameTypeError(OrchestratorError, TypeError):
     """``orchestrator_name`` is not a :class:`str`."""
+
+
+class OrchestratorNameIsFixedError(OrchestratorError, AttributeError):
+    """``orchestrator_name`` is assigned or deleted after the class statement.
+
+    It is fixed when the class is defined (the generated ``__init__`` is written
+    for it); set it with the class keyword instead.
+    """
 
 
 class MachineFieldShadowsAPIError(OrchestratorError, TypeError):

@@ -84,6 +84,10 @@ class MachineField:
         machine_class: The resolved machine class, or ``None`` while unresolved.
         expected_class: The class a machine given for this field must be an
             instance of: ``machine_class``, or any machine while unresolved.
+        inline_class: What the generated ``__init__`` checks machines against on
+            its inline path: ``expected_class``, except while the annotation
+            waits for its first resolution (at the first instantiation), when
+            it is a class with no instances, so that the general path runs.
         built: The factory marker when the orchestrator may build the machine.
     """
 
@@ -91,6 +95,7 @@ class MachineField:
         "annotation",
         "built",
         "expected_class",
+        "inline_class",
         "machine_class",
         "name",
         "owner",
@@ -112,6 +117,7 @@ class MachineField:
         self.owner = owner
         self.machine_class = machine_class
         self.expected_class: type[Any] = machine_class or MACHINE_BASE
+        self.inline_class: type[Any] = machine_class or _Unresolved
         self.built = built
         self.scope = scope
 
@@ -121,10 +127,20 @@ class MachineField:
             f"built={self.built!r})"
         )
 
-    def resolved(self, machine_class: type[Any]) -> None:
-        """Record the machine class a pending annotation resolved to."""
-        self.machine_class = self.expected_class = machine_class
-        self.scope = None
+    def resolved(self, machine_class: type[Any] | None) -> None:
+        """Record the machine class a pending annotation resolved to.
+
+        ``None`` records that it did not resolve at the first instantiation:
+        the field accepts any machine from then on.
+        """
+        if machine_class is not None:
+            self.machine_class = self.expected_class = machine_class
+            self.scope = None
+        self.inline_class = self.expected_class
+
+
+class _Unresolved:
+    """No machine is an instance of this: see :attr:`MachineField.inline_class`."""
 
 
 def resolve_machine_class(

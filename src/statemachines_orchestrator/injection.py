@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import statemachine
 
-from .callback_binding import unwire, wire
+from .callback_binding import unwire, wire, wire_registries
 
 if hasattr(statemachine, "StateChart"):  # python-statemachine 3.x
     from .statemachine3 import MACHINE_BASE, build
 else:  # python-statemachine 2.5 and 2.6
     from .statemachine2 import MACHINE_BASE, build
 
-__all__ = ["MACHINE_BASE", "RESERVED_CALLBACK_PARAMETERS", "build", "unwire", "wire"]
+__all__ = [
+    "MACHINE_BASE",
+    "RESERVED_CALLBACK_PARAMETERS",
+    "build",
+    "unwire",
+    "wire",
+    "wire_registries",
+]
 
 RESERVED_CALLBACK_PARAMETERS = frozenset(
     {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import keyword
 import sys
-import weakref
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
@@ -16,12 +15,13 @@ from .exceptions import (
     MachineAlreadyOrchestratedError,
     MachineTypeMismatchError,
     NoMachinesOnOrchestratorError,
+    OrchestratorNameIsFixedError,
     OrchestratorNameTypeError,
     StateFieldIsNotUniqueError,
 )
 from .fields import MachineField, built, collect_machine_fields, resolve_machine_class
-from .injection import RESERVED_CALLBACK_PARAMETERS, build, unwire, wire
-from .ownership import OwnerMark, claim, free, owner_of
+from .injection import RESERVED_CALLBACK_PARAMETERS, build, unwire, wire, wire_registries
+from .ownership import KEY, OwnerMark, claim, free, owner_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -36,10 +36,31 @@ DEFAULT_ORCHESTRATOR_NAME = "orc"
 class OrchestratorMeta(type):
     """Metaclass of :class:`Orchestrator`.
 
-    It only carries :func:`~typing.dataclass_transform`, which tells type
-    checkers that subclasses get an ``__init__`` taking their machine fields.
-    The fields are collected at runtime by :meth:`Orchestrator.__init_subclass__`.
+    It carries :func:`~typing.dataclass_transform`, which tells type checkers
+    that subclasses get an ``__init__`` taking their machine fields (collected
+    at runtime by :meth:`Orchestrator.__init_subclass__`), and keeps each
+    class's ``orchestrator_name`` as its class statement set it.
     """
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        """Refuse to change ``orchestrator_name``; set anything else."""
+        if name == "orchestrator_name":
+            _refuse_renaming(cls)
+        super().__setattr__(name, value)
+
+    def __delattr__(cls, name: str) -> None:
+        """Refuse to delete ``orchestrator_name``; delete anything else."""
+        if name == "orchestrator_name":
+            _refuse_renaming(cls)
+        super().__delattr__(name)
+
+
+def _refuse_renaming(cls: type) -> None:
+    msg = (
+        f"{cls.__qualname__}.orchestrator_name is fixed when the class is defined; declare "
+        f"`class {cls.__name__}(..., orchestrator_name=...)` instead"
+    )
+    raise OrchestratorNameIsFixedError(msg)
 
 
 class _MachineClasses:
@@ -124,7 +145,7 @@ class Orchestrator(metaclass=OrchestratorMeta):
         """
         super().__init_subclass__(**kwargs)
         if orchestrator_name is not None:
-            cls.orchestrator_name = orchestrator_name
+            type.__setattr__(cls, "orchestrator_name", orchestrator_name)
         _check_orchestrator_name(cls, cls.orchestrator_name)
 
         inherited = [
@@ -174,12 +195,7 @@ class Orchestrator(metaclass=OrchestratorMeta):
         Returns:
             Field name to machine, in declaration order.
         """
-        machines = dict(self.machines)
-        own = vars(self)
-        for name, machine in machines.items():
-            _detach(machine)
-            del own[name]
-        return machines
+        return _release(self)
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Replace a machine: the new one is checked and wired, the old one unwired."""
@@ -288,9 +304,8 @@ def _resolve_pending(cls: type[Orchestrator]) -> None:
             machine_class = resolve_machine_class(
                 cls.__qualname__, field.name, field.annotation, field.owner, field.scope
             )
-            if machine_class is not UNRESOLVED:
-                field.resolved(machine_class)
-    # Whatever still does not resolve accepts any machine from now on.
+            # Whatever still does not resolve accepts any machine from now on.
+            field.resolved(None if machine_class is UNRESOLVED else machine_class)
     cls.__orchestrator_pending__ = False
 
 
@@ -339,10 +354,10 @@ def _check_against_others(
             raise StateFieldIsNotUniqueError(msg)
 
 
-def _attach(machine: Any, orc: Orchestrator, mark: OwnerMark | None = None) -> None:
+def _attach(machine: Any, orc: Orchestrator) -> None:
     """Wire ``machine``'s callbacks to ``orc`` and record that it belongs to ``orc``."""
     wire(machine, orc, type(orc).orchestrator_name)
-    claim(machine, OwnerMark(weakref.ref(orc)) if mark is None else mark)
+    claim(machine, OwnerMark(orc))
 
 
 def _detach(machine: Any) -> None:
@@ -351,11 +366,21 @@ def _detach(machine: Any) -> None:
     free(machine)
 
 
+def _release(orc: Orchestrator) -> dict[str, Any]:
+    """What :meth:`Orchestrator.release` does, which a subclass may override."""
+    own = vars(orc)
+    machines = {name: own[name] for name in type(orc).__machine_fields__ if name in own}
+    for name, machine in machines.items():
+        _detach(machine)
+        del own[name]
+    return machines
+
+
 def _wire_all(orc: Orchestrator, machines: Mapping[str, Any]) -> None:
     """Attach every machine to ``orc``, or none: a failure detaches those done."""
     # Inlines _attach: every orchestrator built runs this for each machine.
     name = type(orc).orchestrator_name
-    mark = OwnerMark(weakref.ref(orc))
+    mark = OwnerMark(orc)
     done: list[Any] = []
     try:
         for machine in machines.values():
@@ -393,12 +418,17 @@ def _setup(orc: Orchestrator, values: tuple[Any, ...]) -> None:
     if missing:
         _build_missing(orc, missing)
     if cls.__orchestrator_post_init__:
-        # As dataclasses do, and as 0.0.4 orchestrators (dataclasses) did.
-        try:
-            orc.__post_init__()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
-        except BaseException:
-            orc.release()
-            raise
+        _post_init(orc)
+
+
+def _post_init(orc: Orchestrator) -> None:
+    """Run ``__post_init__`` once every machine is wired; if it fails, release them."""
+    # As dataclasses do, and as 0.0.4 orchestrators (dataclasses) did.
+    try:
+        orc.__post_init__()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+    except BaseException:
+        _release(orc)
+        raise
 
 
 def _build_missing(orc: Orchestrator, missing: list[MachineField]) -> None:
@@ -418,25 +448,92 @@ def _build_missing(orc: Orchestrator, missing: list[MachineField]) -> None:
         # not among the machines release() hands back.
         if machine is not None and machine not in orc.machines.values():
             unwire(machine)
-        orc.release()
+        _release(orc)
         raise
 
 
-def _make_init(cls: type, fields: Mapping[str, MachineField]) -> Callable[..., None]:
-    """Write ``cls.__init__``: one parameter per field, as a dataclass would."""
-    namespace: dict[str, Any] = {"__orchestrator_setup__": _setup}
+def _make_init(cls: type[Orchestrator], fields: Mapping[str, MachineField]) -> Callable[..., None]:
+    """Write ``cls.__init__``: one parameter per field, as a dataclass would.
+
+    Generated like dataclasses' ``__init__``: Python itself then words a
+    missing, unexpected or doubled argument, and :func:`inspect.signature` sees
+    what runs. Its body is also what keeps building an orchestrator cheap (every
+    one built runs it): the common case, a machine given for every field, each
+    free and of its field's class, no two on one model and state field (so no
+    machine twice), is checked inline, with no loop and no lookup of a class
+    attribute, and wired in one call. Anything else goes through :func:`_setup`,
+    which words the errors; ``tests/test_generated_init.py`` checks that the two
+    paths agree.
+    """
+    names = list(fields)
+    # Every name the body uses besides the fields starts with a prefix no field
+    # name starts with, builtins included: a field may be called ``type``.
+    p = "_orc_"
+    while any(name.startswith(p) for name in names):
+        p = f"_{p}"
+    namespace: dict[str, Any] = {
+        f"{p}cls": cls,
+        f"{p}name": cls.orchestrator_name,
+        f"{p}setup": _setup,
+        f"{p}wire": wire_registries,
+        f"{p}mark": OwnerMark,
+        f"{p}key": KEY,
+        f"{p}release": _release,
+        f"{p}post_init": _post_init,
+        f"{p}type": type,
+        f"{p}isinstance": isinstance,
+        f"{p}id": id,
+        f"{p}len": len,
+        f"{p}BaseException": BaseException,
+    }
     params = ["self"]
-    for name, field in fields.items():
+    # No class attribute is read on the inline path: right after machines were
+    # built, looking one up tends to miss CPython's type attribute cache and
+    # walk the MRO. The keyword and __post_init__ are fixed when the class is
+    # defined; a pending annotation makes its field's inline_class fail the
+    # check until the first instantiation resolves it.
+    fits = [f"{p}cls is {p}type(self)"]
+    for i, (name, field) in enumerate(fields.items()):
+        namespace[f"{p}field{i}"] = field
         if field.built is None:
             params.append(name)
         else:
-            namespace[f"__default_{name}__"] = field.built
-            params.append(f"{name}=__default_{name}__")
-    values = "".join(f"{name}, " for name in fields)
-    source = f"def __init__({', '.join(params)}):\n    __orchestrator_setup__(self, ({values}))\n"
-    # Generated like dataclasses' __init__: Python itself then words a missing,
-    # unexpected or doubled argument, and inspect.signature sees what runs.
-    exec(source, namespace)  # noqa: S102
+            namespace[f"{p}default{i}"] = field.built
+            params.append(f"{name}={p}default{i}")
+            fits.append(f"{name} is not {p}default{i}")
+        fits.append(f"{p}isinstance({name}, {p}field{i}.inline_class)")
+    free = [f"{p}key not in {p}r{i}" for i in range(len(names))]
+    if len(names) <= _PAIRWISE_LIMIT:
+        distinct = [
+            f"({a}.model is not {b}.model or {a}.state_field != {b}.state_field)"
+            for i, a in enumerate(names)
+            for b in names[i + 1 :]
+        ]
+    else:
+        pairs = ", ".join(f"({p}id({name}.model), {name}.state_field)" for name in names)
+        distinct = [f"{p}len({{{pairs}}}) == {len(names)}"]
+    values = "".join(f"{name}, " for name in names)
+    registries = "".join(f"{p}r{i}, " for i in range(len(names)))
+    post_init = [f"            {p}post_init(self)"] if cls.__orchestrator_post_init__ else []
+    lines = [
+        f"def __init__({', '.join(params)}):",
+        f"    if {' and '.join(fits)}:",
+        *(f"        {p}r{i} = {name}._callbacks._registry" for i, name in enumerate(names)),
+        f"        if {' and '.join(free + distinct)}:",
+        f"            {p}own = self.__dict__",
+        *(f"            {p}own[{name!r}] = {name}" for name in names),
+        f"            {p}m = {p}mark(self)",
+        "            try:",
+        f"                {p}wire(({registries}), self, {p}name)",
+        *(f"                {p}r{i}[{p}key] = {p}m" for i in range(len(names))),
+        f"            except {p}BaseException:",
+        f"                {p}release(self)",
+        "                raise",
+        *post_init,
+        "            return",
+        f"    {p}setup(self, ({values}))",
+    ]
+    exec("\n".join(lines) + "\n", namespace)  # noqa: S102
     init: Callable[..., None] = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
@@ -444,6 +541,11 @@ def _make_init(cls: type, fields: Mapping[str, MachineField]) -> Callable[..., N
     init.__annotations__["return"] = None
     init.__doc__ = f"Wire the machines {', '.join(fields)} into a new {cls.__qualname__}."
     return init
+
+
+_PAIRWISE_LIMIT = 8
+"""Up to this many fields, the generated ``__init__`` compares machines pairwise;
+beyond, it counts distinct (model, state field) pairs in a set."""
 
 
 def _describe(machine: Any) -> str:
