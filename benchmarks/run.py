@@ -153,7 +153,7 @@ def memory_rows(settings: Settings) -> Iterator[Row]:
         yield Row(
             scenario=f"memory: live orchestrator, {state} process",
             baseline=f"{pair_bytes:,.0f} B/pair",
-            candidate=f"+{orchestrator_bytes:,.0f} B",
+            candidate=f"{orchestrator_bytes:+,.0f} B",
             measured=f"{orchestrator_bytes:,.0f} B",
             target=f"<= {MEMORY_TARGET:,} B",
             passed=orchestrator_bytes <= MEMORY_TARGET,
