@@ -10,6 +10,7 @@ path, so each behaviour here is checked on both.
 from __future__ import annotations
 
 import gc
+from typing import Any
 
 import pytest
 from statemachine import State, StateMachine
@@ -174,3 +175,57 @@ def test_fields_named_like_builtins_and_generated_names() -> None:
     for machine in odd.machines.values():
         machine.switch()
         assert machine.seen == [odd]
+
+
+class Noted(Orchestrator):
+    """Has a ``__post_init__``."""
+
+    left: Toggle
+
+    def __post_init__(self) -> None:
+        self.left.switch()
+
+
+class NotedThroughSuper(Noted):
+    """The general path for :class:`Noted`."""
+
+    def __init__(self, left: Toggle) -> None:
+        super().__init__(left)
+
+
+@pytest.mark.parametrize("noted_class", [Noted, NotedThroughSuper], ids=["inline", "general"])
+def test_post_init_runs_once_wired(noted_class: type[Noted]) -> None:
+    noted = noted_class(Toggle())
+    assert noted.left.seen == [noted]
+
+
+class Gated(StateMachine):
+    """Guards that python-statemachine resolves to an attribute and to a property."""
+
+    closed = State(initial=True)
+    opened = State()
+
+    enabled = True
+
+    toggle = closed.to(opened, cond="enabled") | opened.to(closed, cond="allowed")
+
+    @property
+    def allowed(self) -> bool:
+        return True
+
+    def after_toggle(self, orc: Any) -> None:
+        self.seen = orc
+
+
+class Gate(Orchestrator):
+    gated: Gated
+
+
+def test_attribute_and_property_callbacks_are_left_alone() -> None:
+    """Callbacks that are no functions' signature adapters keep working as they were."""
+    gated = Gated()
+    gate = Gate(gated)
+    gated.toggle()
+    gated.toggle()
+    assert gated.seen is gate
+    assert gated.current_state_value == "closed"
