@@ -70,3 +70,14 @@ class Pair(Orchestrator):
 
     left: Toggle
     right: Toggle
+
+
+class PairThroughSuper(Pair):
+    """Calls ``Pair.__init__`` for an instance of a subclass.
+
+    The generated ``__init__`` then takes its general path rather than the
+    inline one, whatever the machines.
+    """
+
+    def __init__(self, left: Toggle, right: Toggle) -> None:
+        super().__init__(left, right)

@@ -22,7 +22,15 @@ from statemachines_orchestrator import (
 from statemachines_orchestrator.ownership import owner_of
 
 from .conftest import PSM3
-from .machines import OrderMachine, Pair, PaymentMachine, Shop, Toggle, state_of
+from .machines import (
+    OrderMachine,
+    Pair,
+    PairThroughSuper,
+    PaymentMachine,
+    Shop,
+    Toggle,
+    state_of,
+)
 
 # Python 3.9 names the function alone in argument errors; 3.10+ its qualified name.
 INIT = "Shop.__init__()" if sys.version_info >= (3, 10) else "__init__()"
@@ -387,15 +395,8 @@ class _PoisonedExecutor:
         raise RuntimeError(msg)
 
 
-class _PairThroughSuper(Pair):
-    """Calls ``Pair.__init__`` for an instance of a subclass: not the inline path."""
-
-    def __init__(self, left: Toggle, right: Toggle) -> None:
-        super().__init__(left, right)
-
-
 @pytest.mark.parametrize("poisoned", [0, 1])
-@pytest.mark.parametrize("orchestrator_class", [Pair, _PairThroughSuper])
+@pytest.mark.parametrize("orchestrator_class", [Pair, PairThroughSuper])
 def test_wiring_failure_leaves_nothing_wired(
     orchestrator_class: type[Pair], poisoned: int
 ) -> None:

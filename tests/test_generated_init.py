@@ -24,15 +24,7 @@ from statemachines_orchestrator import (
 )
 from statemachines_orchestrator.ownership import owner_of
 
-from .machines import OrderMachine, Pair, Toggle
-
-
-class PairThroughSuper(Pair):
-    """Calls ``Pair.__init__`` for an instance of a subclass: the general path."""
-
-    def __init__(self, left: Toggle, right: Toggle) -> None:
-        super().__init__(left, right)
-
+from .machines import OrderMachine, Pair, PairThroughSuper, Toggle
 
 PATHS = pytest.mark.parametrize("pair_class", [Pair, PairThroughSuper], ids=["inline", "general"])
 
