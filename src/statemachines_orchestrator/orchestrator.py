@@ -377,8 +377,11 @@ def _release(orc: Orchestrator) -> dict[str, Any]:
 
 
 def _wire_all(orc: Orchestrator, machines: Mapping[str, Any]) -> None:
-    """Attach every machine to ``orc``, or none: a failure detaches those done."""
-    # Inlines _attach: every orchestrator built runs this for each machine.
+    """Attach every machine to ``orc``, or none: a failure detaches those done.
+
+    The general path of the generated ``__init__``, and copies; the inline path
+    does the same for the common case.
+    """
     name = type(orc).orchestrator_name
     mark = OwnerMark(orc)
     done: list[Any] = []

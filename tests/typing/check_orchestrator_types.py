@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING, Any
 from statemachine import State, StateMachine
 from typing_extensions import assert_type
 
-from statemachines_orchestrator import Orchestrator, built
+from statemachines_orchestrator import (
+    Orchestrator,
+    OrchestratorError,
+    OrchestratorNameIsFixedError,
+    built,
+)
 
 
 class OrderMachine(StateMachine):
@@ -127,6 +132,10 @@ assert_type(Shop.machine_classes, Mapping[str, type[Any]])
 assert_type(shop.machine_classes, Mapping[str, type[Any]])
 assert_type(shop.machines, Mapping[str, Any])
 assert_type(shop.release(), dict[str, Any])
+
+# An error is caught as the root error and as the builtin it also derives from.
+renamed: OrchestratorError = OrchestratorNameIsFixedError("orchestrator_name is fixed")
+read_only: AttributeError = OrchestratorNameIsFixedError("orchestrator_name is fixed")
 
 # --------------------------------------------------------------------------- expected errors
 
