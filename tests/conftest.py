@@ -1,8 +1,2 @@
-"""Shared fixtures and markers."""
-
-from __future__ import annotations
-
-import statemachine
-
-PSM3 = hasattr(statemachine, "StateChart")
-"""Whether the installed python-statemachine is a 3.x release."""
+"""Pytest configuration. Shared helpers live in modules of their own (``psm_line``,
+``machines``): tests import nothing from here."""

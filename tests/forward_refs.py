@@ -15,12 +15,17 @@ class Early(Orchestrator):
     """Declared before its machine class exists."""
 
     later: "LaterMachine"
-    order: "OrderMachine"  # only imported under TYPE_CHECKING: never resolves
 
 
 FIELDS_AT_DEFINITION: Any = {
     name: field.machine_class for name, field in Early.__machine_fields__.items()
 }
+
+
+class TypeCheckingOnly(Orchestrator):
+    """Names a machine class imported only under TYPE_CHECKING: it never resolves."""
+
+    order: "OrderMachine"
 
 
 class LaterMachine(StateMachine):

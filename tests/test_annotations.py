@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import types
-from typing import Any, ClassVar, ForwardRef
+import weakref
+from typing import Annotated, Any, ClassVar, ForwardRef
 
 import pytest
 import typing_extensions
@@ -12,18 +14,18 @@ import typing_extensions
 from statemachines_orchestrator import (
     AnnotationIsNotAStateMachineError,
     MachineTypeMismatchError,
+    Orchestrator,
+    UnresolvedAnnotationError,
 )
-from statemachines_orchestrator import (
-    annotations as annotations_module,
-)
-from statemachines_orchestrator.annotations import (
+from statemachines_orchestrator import _annotations as annotations_module
+from statemachines_orchestrator._annotations import (
     UNRESOLVED,
     is_classvar,
     own_annotations,
     resolve,
 )
-from statemachines_orchestrator.fields import collect_machine_fields
-from statemachines_orchestrator.injection import MACHINE_BASE
+from statemachines_orchestrator._fields import collect_machine_fields
+from statemachines_orchestrator._psm import MACHINE_BASE
 
 from . import forward_refs
 from .machines import OrderMachine, PaymentMachine, Toggle
@@ -31,21 +33,106 @@ from .machines import OrderMachine, PaymentMachine, Toggle
 
 def test_forward_reference_resolves_at_first_instantiation() -> None:
     """A machine declared after the orchestrator is resolved when it is first built."""
-    assert forward_refs.FIELDS_AT_DEFINITION == {"later": None, "order": None}
+    assert forward_refs.FIELDS_AT_DEFINITION == {"later": None}
     later = forward_refs.LaterMachine()
-    early = forward_refs.Early(later=later, order=OrderMachine())
+    early = forward_refs.Early(later=later)
     assert forward_refs.Early.machine_classes["later"] is forward_refs.LaterMachine
     early.later.go()
     assert later.got is early
 
 
-def test_name_that_never_resolves_accepts_any_machine() -> None:
-    """A name imported only under TYPE_CHECKING accepts any machine instance."""
-    assert forward_refs.Early.machine_classes["order"] is MACHINE_BASE
-    early = forward_refs.Early(later=forward_refs.LaterMachine(), order=PaymentMachine())
-    assert isinstance(early.order, PaymentMachine)
-    with pytest.raises(MachineTypeMismatchError, match="expects a"):
-        forward_refs.Early(later=forward_refs.LaterMachine(), order="not a machine")
+def test_name_that_never_resolves_is_an_error_at_first_instantiation() -> None:
+    """A name imported only under TYPE_CHECKING is reported, naming field and name, every time."""
+    expected = (
+        "TypeCheckingOnly.order is annotated 'OrderMachine', but 'OrderMachine' is not "
+        "defined in module 'tests.forward_refs' (nor where the class statement ran) when the "
+        "first TypeCheckingOnly is built. Import or define the machine class before that, at "
+        "run time: a name imported only under TYPE_CHECKING, or defined later in the same "
+        "function, does not resolve."
+    )
+    for _ in range(2):
+        with pytest.raises(UnresolvedAnnotationError) as info:
+            forward_refs.TypeCheckingOnly(order=OrderMachine())
+        assert str(info.value) == expected
+        with pytest.raises(UnresolvedAnnotationError):
+            _ = forward_refs.TypeCheckingOnly.machine_classes
+    assert isinstance(info.value, NameError)
+
+
+def test_typo_in_a_string_annotation_is_reported() -> None:
+    """A misspelt machine class name fails at the first instantiation, naming it."""
+
+    class Typo(Orchestrator):
+        order: OrderMachin  # type: ignore[name-defined]  # noqa: F821
+
+    with pytest.raises(UnresolvedAnnotationError, match="'OrderMachin' is not defined"):
+        Typo(order=OrderMachine())
+
+
+def test_class_defined_later_in_the_same_function_is_reported() -> None:
+    """A local class defined after the orchestrator class is not seen, and says so."""
+
+    class Early(Orchestrator):
+        later: Later
+
+    class Later(PaymentMachine):
+        pass
+
+    with pytest.raises(UnresolvedAnnotationError, match="defined later in the same function"):
+        Early(later=Later())
+
+
+def test_unresolved_annotation_keeps_no_unrelated_local_alive() -> None:
+    """A pending annotation keeps only the names it mentions, and none once given up on."""
+
+    class Big:
+        pass
+
+    def define() -> tuple[type[Orchestrator], weakref.ref[Big]]:
+        unrelated = Big()
+
+        class Pending(Orchestrator):
+            item: Missing  # type: ignore[name-defined]  # noqa: F821
+
+        return Pending, weakref.ref(unrelated)
+
+    pending, ref = define()
+    gc.collect()
+    assert ref() is None
+    with pytest.raises(UnresolvedAnnotationError):
+        pending(item=OrderMachine())
+    assert pending.__machine_fields__["item"].scope is None
+
+
+def test_mentioned_local_is_released_once_given_up_on() -> None:
+    """The one local an annotation names is dropped at the first instantiation."""
+
+    def define() -> tuple[type[Orchestrator], weakref.ref[Any]]:
+        class Helper:
+            pass
+
+        class Pending(Orchestrator):
+            item: Helper.Missing  # type: ignore[name-defined]
+
+        return Pending, weakref.ref(Helper)
+
+    pending, ref = define()
+    assert ref() is not None
+    with pytest.raises((UnresolvedAnnotationError, AnnotationIsNotAStateMachineError)):
+        pending(item=OrderMachine())
+    gc.collect()
+    assert ref() is None
+
+
+def test_annotated_stands_for_its_machine_class() -> None:
+    """``Annotated[Machine, ...]`` is read as ``Machine``, as pydantic and FastAPI read it."""
+
+    class Described(Orchestrator):
+        order: Annotated[OrderMachine, "the customer's order"]
+
+    assert Described.machine_classes["order"] is OrderMachine
+    with pytest.raises(MachineTypeMismatchError):
+        Described(order=PaymentMachine())  # type: ignore[arg-type]
 
 
 def test_forward_reference_to_a_non_machine_fails_at_first_instantiation() -> None:
@@ -175,7 +262,7 @@ def test_collector_on_python_314_namespaces(monkeypatch: pytest.MonkeyPatch) -> 
         }
 
     cls = _class_shaped_like_314("Shaped", annotate)
-    fields = collect_machine_fields(cls, [], frozenset())
+    fields = collect_machine_fields(cls, [], frozenset(), MACHINE_BASE)
     assert {name: field.machine_class for name, field in fields.items()} == {
         "order": OrderMachine,
         "payment": PaymentMachine,

@@ -19,9 +19,8 @@ from statemachines_orchestrator import (
     StateFieldIsNotUniqueError,
     built,
 )
-from statemachines_orchestrator.ownership import owner_of
+from statemachines_orchestrator._psm import owner_of
 
-from .conftest import PSM3
 from .machines import (
     OrderMachine,
     Pair,
@@ -31,6 +30,7 @@ from .machines import (
     Toggle,
     state_of,
 )
+from .psm_line import PSM3
 
 # Python 3.9 names the function alone in argument errors; 3.10+ its qualified name.
 INIT = "Shop.__init__()" if sys.version_info >= (3, 10) else "__init__()"
@@ -455,7 +455,7 @@ def test_failing_post_init_leaves_nothing_wired() -> None:
 
 def test_built_machine_refused_by_a_check_is_left_unwired() -> None:
     """A built machine that fails its checks keeps none of the orchestrator's wiring."""
-    from statemachines_orchestrator import callback_binding
+    from statemachines_orchestrator._psm import _binding as callback_binding
 
     built_ones: list[Toggle] = []
 

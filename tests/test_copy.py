@@ -9,7 +9,7 @@ from typing import Callable
 import pytest
 
 from statemachines_orchestrator import MachineAlreadyOrchestratedError
-from statemachines_orchestrator.ownership import owner_of
+from statemachines_orchestrator._psm import owner_of
 
 from .machines import OrderMachine, Pair, PaymentMachine, Shop, Toggle, state_of
 

@@ -242,7 +242,7 @@ def test_orchestrator_name_must_be_usable_as_a_callback_keyword(name: str, probl
 
 def test_python_statemachine_really_passes_the_reserved_names() -> None:
     """The reserved names are what python-statemachine hands to a ``**kwargs`` callback."""
-    from statemachines_orchestrator.injection import RESERVED_CALLBACK_PARAMETERS
+    from statemachines_orchestrator._psm import RESERVED_CALLBACK_PARAMETERS
 
     seen: set[str] = set()
 

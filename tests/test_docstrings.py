@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import pkgutil
 
 import pytest
 
-from .conftest import PSM3
+import statemachines_orchestrator
 
-MODULES = [
-    "statemachines_orchestrator",
-    "statemachines_orchestrator.annotations",
-    "statemachines_orchestrator.callback_binding",
-    "statemachines_orchestrator.exceptions",
-    "statemachines_orchestrator.fields",
-    "statemachines_orchestrator.injection",
-    "statemachines_orchestrator.orchestrator",
-    "statemachines_orchestrator.ownership",
-    # Each line's module imports what only that line has.
-    "statemachines_orchestrator.statemachine3"
-    if PSM3
-    else "statemachines_orchestrator.statemachine2",
-]
+MODULES = sorted(
+    {"statemachines_orchestrator"}
+    | {
+        info.name
+        for info in pkgutil.walk_packages(
+            statemachines_orchestrator.__path__, "statemachines_orchestrator."
+        )
+        # Optional backends import their extra; __main__ runs the CLI.
+        if not info.name.endswith("__main__")
+    }
+)
 
 
 @pytest.mark.parametrize("name", MODULES)

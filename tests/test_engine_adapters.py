@@ -1,7 +1,7 @@
 """Pins the private python-statemachine structure the injection relies on.
 
 If a release of python-statemachine reshapes it, these tests fail first,
-naming what changed (see ``callback_binding``'s module docstring).
+naming what changed (see the module docstrings of ``statemachines_orchestrator._psm``).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 from statemachine import State, StateMachine, dispatcher
 
-from statemachines_orchestrator import Orchestrator, callback_binding, injection
-from statemachines_orchestrator.ownership import owner_of
+from statemachines_orchestrator import Orchestrator, _psm
+from statemachines_orchestrator._psm import _binding as callback_binding
+from statemachines_orchestrator._psm import owner_of
 
-from .conftest import PSM3
 from .machines import Pair, Toggle
+from .psm_line import PSM3
 
 
 def test_the_line_module_matches_the_installed_line() -> None:
@@ -25,25 +26,26 @@ def test_the_line_module_matches_the_installed_line() -> None:
     import statemachine
 
     expected = statemachine.StateChart if PSM3 else statemachine.StateMachine  # type: ignore[attr-defined]
-    assert injection.MACHINE_BASE is expected
-    assert injection.build.__module__.endswith("statemachine3" if PSM3 else "statemachine2")
+    assert _psm.MACHINE_BASE is expected
+    assert _psm.IS_V3 is PSM3
+    assert _psm.FAST, _psm.UNRECOGNISED
 
 
 def test_callable_method_wraps_callbacks_in_signature_adapters() -> None:
     """``callable_method`` returns a closure over ``sig_bind_expected`` and ``a_callable``."""
-    codes = callback_binding._ADAPTER_CODES  # noqa: SLF001
+    codes = callback_binding._adapter_codes  # noqa: SLF001
     assert len(codes) == 2  # sync and async
     assert {code.co_flags & inspect.CO_COROUTINE for code in codes} == {0, inspect.CO_COROUTINE}
     for code in codes:
         # Both closures keep their cells where wiring reads them.
-        assert code.co_freevars.index("sig_bind_expected") == callback_binding._BIND_CELL  # noqa: SLF001
-        assert code.co_freevars.index("a_callable") == callback_binding._FUNC_CELL  # noqa: SLF001
+        assert code.co_freevars.index("sig_bind_expected") == callback_binding._bind_cell  # noqa: SLF001
+        assert code.co_freevars.index("a_callable") == callback_binding._func_cell  # noqa: SLF001
 
     def callback(orc: object) -> object:
         return orc
 
     adapter = dispatcher.callable_method(callback)
-    assert adapter.__code__ in callback_binding._ADAPTER_CODES  # noqa: SLF001
+    assert adapter.__code__ in callback_binding._adapter_codes  # noqa: SLF001
 
 
 def test_machines_keep_their_callbacks_in_a_registry_of_wrappers() -> None:
@@ -53,7 +55,7 @@ def test_machines_keep_their_callbacks_in_a_registry_of_wrappers() -> None:
     assert wrappers
     assert all(callable(wrapper._callback) for wrapper in wrappers)  # noqa: SLF001
     assert any(
-        wrapper._callback.__code__ in callback_binding._ADAPTER_CODES  # noqa: SLF001
+        wrapper._callback.__code__ in callback_binding._adapter_codes  # noqa: SLF001
         for wrapper in wrappers
     )
 
@@ -143,9 +145,8 @@ def test_unwire_restores_python_statemachine_closures() -> None:
     assert machine.seen == [None]
 
 
-@pytest.mark.skipif(PSM3, reason="python-statemachine 2.x only")
-def test_2x_constructor_registers_callbacks_before_creating_its_engine() -> None:
-    """2.x ``__init__`` calls ``_register_callbacks`` then ``_get_engine``."""
+def test_constructor_registers_callbacks_before_creating_its_engine() -> None:
+    """``__init__`` calls ``_register_callbacks``, then ``_get_engine``, then starts it."""
     source = inspect.getsource(StateMachine.__init__)
     assert source.index("_register_callbacks") < source.index("self._get_engine(")
 

@@ -22,7 +22,7 @@ from statemachines_orchestrator import (
     StateFieldIsNotUniqueError,
     built,
 )
-from statemachines_orchestrator.ownership import owner_of
+from statemachines_orchestrator._psm import owner_of
 
 from .machines import OrderMachine, Pair, PairThroughSuper, Toggle
 

@@ -8,7 +8,7 @@ import pathlib
 
 import statemachines_orchestrator
 from statemachines_orchestrator import exceptions
-from statemachines_orchestrator.orchestrator import Orchestrator
+from statemachines_orchestrator.orchestrator import API_NAMES, Orchestrator
 
 
 def test_import_paths_of_0_0_4_keep_working() -> None:
@@ -24,14 +24,31 @@ def test_import_paths_of_0_0_4_keep_working() -> None:
 
 
 def test_every_exception_derives_from_the_root_and_a_builtin() -> None:
-    """Each error is an ``OrchestratorError`` and a ``TypeError``, ``ValueError`` or
-    ``AttributeError``."""
+    """Each error is an ``OrchestratorError`` and a builtin error callers already catch;
+    each warning a ``RuntimeWarning``."""
+    builtins = (TypeError, ValueError, AttributeError, NameError, RuntimeError)
     for name in exceptions.__all__:
         error = getattr(exceptions, name)
+        assert getattr(statemachines_orchestrator, name) is error
+        if name.endswith("Warning"):
+            assert issubclass(error, RuntimeWarning), name
+            continue
         assert issubclass(error, exceptions.OrchestratorError)
         if error is not exceptions.OrchestratorError:
-            assert issubclass(error, (TypeError, ValueError, AttributeError)), name
-        assert getattr(statemachines_orchestrator, name) is error
+            assert issubclass(error, builtins), name
+
+
+def test_the_package_lists_exception_names_once() -> None:
+    """The package's ``__all__`` is ``exceptions.__all__`` plus the rest, no more."""
+    rest = set(statemachines_orchestrator.__all__) - set(exceptions.__all__)
+    assert rest == {"Orchestrator", "OrchestratorMeta", "__version__", "built"}
+
+
+def test_public_names_of_orchestrator_are_the_documented_list() -> None:
+    """Every public attribute of ``Orchestrator`` is in ``API_NAMES``, reserved for no field."""
+    public = {name for name in dir(Orchestrator) if not name.startswith("_")}
+    assert public <= API_NAMES
+    assert {"machines", "machine_classes", "orchestrator_name", "release"} <= public
 
 
 def test_every_public_name_has_a_docstring() -> None:

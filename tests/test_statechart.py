@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import PSM3
+from .psm_line import PSM3
 
 if not PSM3:
     pytest.skip("StateChart exists from python-statemachine 3.0", allow_module_level=True)

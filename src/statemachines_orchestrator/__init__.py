@@ -7,40 +7,14 @@ True
 
 from __future__ import annotations
 
-from .exceptions import (
-    AnnotationIsNotAStateMachineError,
-    InvalidMachineFieldError,
-    InvalidOrchestratorNameError,
-    MachineAlreadyOrchestratedError,
-    MachineFieldShadowsAPIError,
-    MachineTypeMismatchError,
-    NoMachinesOnOrchestratorError,
-    OrchestratorError,
-    OrchestratorNameIsFixedError,
-    OrchestratorNameTypeError,
-    StateFieldIsNotUniqueError,
-    UnexpectedAnnotationTypeError,
-)
-from .fields import built
+from . import exceptions
+from ._fields import built
+from .exceptions import *  # noqa: F403 - the names are listed once, in exceptions.__all__
 from .orchestrator import Orchestrator, OrchestratorMeta
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AnnotationIsNotAStateMachineError",
-    "InvalidMachineFieldError",
-    "InvalidOrchestratorNameError",
-    "MachineAlreadyOrchestratedError",
-    "MachineFieldShadowsAPIError",
-    "MachineTypeMismatchError",
-    "NoMachinesOnOrchestratorError",
-    "Orchestrator",
-    "OrchestratorError",
-    "OrchestratorMeta",
-    "OrchestratorNameIsFixedError",
-    "OrchestratorNameTypeError",
-    "StateFieldIsNotUniqueError",
-    "UnexpectedAnnotationTypeError",
-    "__version__",
-    "built",
-]
+__all__ = ["Orchestrator", "OrchestratorMeta", "__version__", "built"]
+# The exception names are listed once, in exceptions.__all__ (a form both mypy
+# and pyright follow for re-exports).
+__all__ += exceptions.__all__

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 __all__ = [
     "AnnotationIsNotAStateMachineError",
+    "EngineInternalsWarning",
+    "EngineNotSupportedError",
     "InvalidMachineFieldError",
     "InvalidOrchestratorNameError",
     "MachineAlreadyOrchestratedError",
+    "MachineBusyError",
     "MachineFieldShadowsAPIError",
     "MachineTypeMismatchError",
     "NoMachinesOnOrchestratorError",
@@ -22,6 +25,7 @@ __all__ = [
     "OrchestratorNameTypeError",
     "StateFieldIsNotUniqueError",
     "UnexpectedAnnotationTypeError",
+    "UnresolvedAnnotationError",
 ]
 
 
@@ -39,6 +43,14 @@ class AnnotationIsNotAStateMachineError(OrchestratorError, TypeError):
 
 class UnexpectedAnnotationTypeError(AnnotationIsNotAStateMachineError):
     """A field's annotation is not a class at all (a union, a generic alias, a value)."""
+
+
+class UnresolvedAnnotationError(OrchestratorError, NameError):
+    """A field's annotation names something that is still undefined when the class is first built.
+
+    String annotations and forward references may name machine classes defined
+    after the orchestrator class; they are resolved at the first instantiation.
+    """
 
 
 class InvalidOrchestratorNameError(OrchestratorError, ValueError):
@@ -81,5 +93,33 @@ class MachineAlreadyOrchestratedError(OrchestratorError, ValueError):
     """A machine is given twice, or already belongs to another orchestrator."""
 
 
+class MachineBusyError(OrchestratorError, RuntimeError):
+    """A machine is released or replaced while it is processing an event.
+
+    Do it after the event instead, from the code that sent it.
+    """
+
+
 class StateFieldIsNotUniqueError(OrchestratorError, ValueError):
     """Two machines share one model object and write the same ``state_field``."""
+
+
+class EngineNotSupportedError(OrchestratorError, RuntimeError):
+    """The installed python-statemachine offers no way to inject the orchestrator.
+
+    Raised when an orchestrator is built on a 2.x release whose internals this
+    release of statemachines-orchestrator does not recognise (2.x has no public
+    hook to fall back on). The message names the version and what to install.
+    """
+
+
+class EngineInternalsWarning(RuntimeWarning):
+    """The installed python-statemachine's internals are not the ones the fast path knows.
+
+    Given once, when the package is imported. The message names the installed
+    version and what was not recognised. On 3.x the orchestrator is then
+    injected through python-statemachine's public ``prepare_event`` hook (slower,
+    and it does not reach ``invoke`` handlers nor guards evaluated by
+    ``enabled_events()``); on 2.x building an orchestrator raises
+    :class:`EngineNotSupportedError`.
+    """

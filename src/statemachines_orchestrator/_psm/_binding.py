@@ -28,26 +28,67 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from statemachine import dispatcher
 
-_callable_method: Callable[[Any], Any] = dispatcher.callable_method  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
 
-__all__ = ["unwire", "wire", "wire_registries"]
+__all__ = ["REGISTRY_PATH", "Unrecognised", "recognise", "unwire", "wire", "wire_registries"]
 
-_ADAPTER_CODES: tuple[CodeType, ...] = tuple(
-    const
-    for const in _callable_method.__code__.co_consts
-    if isinstance(const, CodeType) and const.co_name == "signature_adapter"
-)
+REGISTRY_PATH = "_callbacks._registry"
+"""Where a machine keeps its per-instance callback registry (a ``dict`` of executors)."""
+
+
+class Unrecognised(Exception):  # noqa: N818 - an internal signal, never raised to users
+    """The installed python-statemachine is not laid out as this module expects."""
+
+
+_callable_method: Callable[[Any], Any]
+# Set by recognise(), once.
+_adapter_codes: tuple[CodeType, ...] = ()
 """Code of the sync and async closures ``callable_method`` wraps callbacks in."""
-
-_BIND_CELL, _FUNC_CELL = (
-    _ADAPTER_CODES[0].co_freevars.index("sig_bind_expected"),
-    _ADAPTER_CODES[0].co_freevars.index("a_callable"),
-)
+_bind_cell: int = -1
+_func_cell: int = -1
 """Positions, in those closures, of the bound signature's ``bind_expected`` and of
 the callback (the same in both: a closure's cells are ordered by name)."""
+
+
+def _missing(_callback: Any) -> Any:  # pragma: no cover - stands for a missing function
+    raise NotImplementedError
+
+
+def recognise() -> None:
+    """Check that python-statemachine's internals are the ones this module rewrites.
+
+    On success, record what :func:`wire` needs; never raises anything but
+    :class:`Unrecognised`, whose message says what was not found.
+    """
+    global _callable_method, _adapter_codes, _bind_cell, _func_cell  # noqa: PLW0603
+    method: Callable[[Any], Any] = getattr(dispatcher, "callable_method", None) or _missing
+    code = getattr(method, "__code__", None)
+    if method is _missing or not isinstance(code, CodeType):
+        msg = "statemachine.dispatcher.callable_method is not a plain function"
+        raise Unrecognised(msg)
+    codes = tuple(
+        const
+        for const in code.co_consts
+        if isinstance(const, CodeType) and const.co_name == "signature_adapter"
+    )
+    if len(codes) != 2:  # noqa: PLR2004 - one sync and one async closure
+        msg = (
+            "statemachine.dispatcher.callable_method does not make one sync and one async "
+            f"'signature_adapter' closure (found {len(codes)})"
+        )
+        raise Unrecognised(msg)
+    cells: list[int] = []
+    for name in ("sig_bind_expected", "a_callable"):
+        positions = {c.co_freevars.index(name) if name in c.co_freevars else -1 for c in codes}
+        if len(positions) != 1 or -1 in positions:
+            msg = f"the 'signature_adapter' closures do not keep {name!r} in one cell"
+            raise Unrecognised(msg)
+        cells.append(positions.pop())
+    _callable_method = method
+    _adapter_codes = codes
+    _bind_cell, _func_cell = cells
+
 
 _COMPOSITES = "statemachine.spec_parser"
 
@@ -102,13 +143,13 @@ def _wants(signature: Any, name: str) -> bool:
 
 def _bind(orc: object, name: str) -> Callable[[Any], Any]:
     def bind_orchestrator(callback: Any) -> Any:
-        if getattr(callback, "__code__", None) not in _ADAPTER_CODES:
+        if getattr(callback, "__code__", None) not in _adapter_codes:
             return None
         closure = callback.__closure__
-        bind = closure[_BIND_CELL].cell_contents
+        bind = closure[_bind_cell].cell_contents
         if not _wants(bind.__self__, name):
             return None
-        func = closure[_FUNC_CELL].cell_contents
+        func = closure[_func_cell].cell_contents
         return partial(_call_with_orchestrator, bind, func, orc, name)
 
     return bind_orchestrator
@@ -140,7 +181,7 @@ def _replace(callback: Any, replacement: Callable[[Any], Any]) -> Any:
 
 def _callbacks(machine: Any) -> Iterator[Any]:
     """The callback wrappers of ``machine``, from its per-instance registry."""
-    for executor in machine._callbacks._registry.values():  # noqa: SLF001 - see module doc
+    for executor in machine._callbacks._registry.values():  # noqa: SLF001 - see REGISTRY_PATH
         yield from executor.items
 
 
@@ -165,7 +206,7 @@ def wire_registries(registries: Iterable[Mapping[str, Any]], orc: object, name: 
     # machine of every orchestrator built. Code objects are compared by
     # identity (a dictionary lookup would hash them); guard expressions go
     # through the generic _replace.
-    code_a, code_b = _ADAPTER_CODES  # sync and async
+    code_a, code_b = _adapter_codes  # sync and async
     wants = _WANTS.get(name) or {}
     for registry in registries:
         for executor in registry.values():
@@ -177,10 +218,10 @@ def wire_registries(registries: Iterable[Mapping[str, Any]], orc: object, name: 
                     continue
                 if code is code_a or code is code_b:
                     closure = callback.__closure__
-                    bind = closure[_BIND_CELL].cell_contents
+                    bind = closure[_bind_cell].cell_contents
                     want = wants.get(id(bind.__self__))
                     if want or (want is None and _wants(bind.__self__, name)):
-                        func = closure[_FUNC_CELL].cell_contents
+                        func = closure[_func_cell].cell_contents
                         wrapper._callback = partial(  # noqa: SLF001
                             _call_with_orchestrator, bind, func, orc, name
                         )

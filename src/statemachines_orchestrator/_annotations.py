@@ -8,6 +8,8 @@ used where it exists; older Pythons read the namespace.
 
 from __future__ import annotations
 
+import ast
+import builtins
 import re
 import sys
 import typing
@@ -24,7 +26,14 @@ if sys.version_info >= (3, 14):  # pragma: no cover - present only on 3.14+, tes
 else:
     _annotationlib = None
 
-__all__ = ["UNRESOLVED", "is_classvar", "own_annotations", "resolve"]
+__all__ = [
+    "UNRESOLVED",
+    "is_classvar",
+    "names_in",
+    "own_annotations",
+    "resolve",
+    "undefined_names",
+]
 
 annotationlib: ModuleType | None = _annotationlib
 """The :mod:`annotationlib` module where the running Python has it, else ``None``."""
@@ -65,27 +74,71 @@ def _expression(annotation: object) -> str | None:
     return expression
 
 
-def resolve(annotation: object, owner: type, scope: Mapping[str, Any] | None = None) -> Any:
+def resolve(
+    annotation: object,
+    owner: type,
+    scope: Mapping[str, Any] | None = None,
+    globalns: Mapping[str, Any] | None = None,
+) -> Any:
     """Evaluate ``annotation`` as declared in ``owner``'s body.
 
     Strings and forward references are evaluated in the module that defines
-    ``owner``, with ``scope`` (the local names where the class statement ran,
-    for a class defined in a function) and then ``owner``'s namespace as locals.
+    ``owner`` (or in ``globalns``, the globals where the class statement ran
+    when they are not that module's: a doctest, ``exec``), with ``scope`` (the
+    local names where the class statement ran, for a class defined in a
+    function) and then ``owner``'s namespace as locals.
     Returns :data:`UNRESOLVED` when a name is not defined (yet).
     """
     expression = _expression(annotation)
     if expression is None:
         return annotation
-    module = sys.modules.get(owner.__module__)
-    globalns = dict(vars(module)) if module is not None else {}
     localns = dict(scope or {})
     localns.update(vars(owner))
     localns.setdefault(owner.__name__, owner)
     try:
         # Evaluating annotation strings is what typing.get_type_hints does.
-        return eval(expression, globalns, localns)  # noqa: S307
+        return eval(expression, dict(_globals_of(owner, globalns)), localns)  # noqa: S307
     except Exception:  # noqa: BLE001 - any failure means "not resolvable yet"
         return UNRESOLVED
+
+
+def names_in(annotation: object, owner: type) -> list[str]:
+    """The names a string annotation mentions that ``owner``'s body does not define.
+
+    For ``"mod.Machine"`` that is ``mod``; builtins are left out. An annotation
+    that is no string, or no valid expression, mentions none.
+    """
+    expression = _expression(annotation)
+    if expression is None:
+        return []
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return []
+    names = dict.fromkeys(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
+    defined = vars(owner)
+    return [n for n in names if n not in defined and n != owner.__name__ and n not in _BUILTINS]
+
+
+_BUILTINS = vars(builtins)
+
+
+def _globals_of(owner: type, globalns: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if globalns is not None:
+        return globalns
+    module = sys.modules.get(owner.__module__)
+    return vars(module) if module is not None else {}
+
+
+def undefined_names(
+    annotation: object,
+    owner: type,
+    scope: Mapping[str, Any] | None = None,
+    globalns: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """The names of :func:`names_in` that neither the globals nor ``scope`` define."""
+    defined = _globals_of(owner, globalns)
+    return [n for n in names_in(annotation, owner) if n not in defined and n not in (scope or {})]
 
 
 _CLASSVAR_STRING = re.compile(r"^\s*(?:[A-Za-z_]\w*\.)*ClassVar\b")

@@ -1,23 +1,45 @@
-"""Machine fields: what an orchestrator class declares, collected from its annotations."""
+"""Machine fields: what an orchestrator class declares, collected from its annotations.
+
+Pure: this module knows no python-statemachine class. The class every machine
+class must derive from is passed in (``base``), and annotations are resolved
+here, keeping alive no more of the defining function's locals than the names an
+unresolved annotation mentions, and only until it is resolved or given up on.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Callable, TypeVar
 
-from .annotations import UNRESOLVED, is_classvar, own_annotations, resolve
+from typing_extensions import get_args, get_origin
+
+from ._annotations import (
+    UNRESOLVED,
+    is_classvar,
+    names_in,
+    own_annotations,
+    resolve,
+    undefined_names,
+)
 from .exceptions import (
     AnnotationIsNotAStateMachineError,
     InvalidMachineFieldError,
     MachineFieldShadowsAPIError,
     NoMachinesOnOrchestratorError,
     UnexpectedAnnotationTypeError,
+    UnresolvedAnnotationError,
 )
-from .injection import MACHINE_BASE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-__all__ = ["Built", "MachineField", "built", "collect_machine_fields", "resolve_machine_class"]
+__all__ = [
+    "Built",
+    "MachineField",
+    "built",
+    "collect_machine_fields",
+    "resolve_machine_class",
+    "resolve_pending",
+]
 
 _M = TypeVar("_M")
 
@@ -79,8 +101,10 @@ class MachineField:
         name: The attribute and ``__init__`` parameter name.
         annotation: The annotation as declared (a class, a string or a forward reference).
         owner: The class whose body declared the annotation; names resolve there.
-        scope: Local names of the function whose body defined ``owner``, kept
-            only while the annotation is unresolved.
+        scope: The local names of the function whose body defined ``owner``
+            that the annotation mentions, kept only while it is unresolved.
+        globalns: The globals the class statement ran in, when they are not
+            its module's (a doctest, ``exec``), kept only while unresolved.
         machine_class: The resolved machine class, or ``None`` while unresolved.
         expected_class: The class a machine given for this field must be an
             instance of: ``machine_class``, or any machine while unresolved.
@@ -95,6 +119,7 @@ class MachineField:
         "annotation",
         "built",
         "expected_class",
+        "globalns",
         "inline_class",
         "machine_class",
         "name",
@@ -110,16 +135,19 @@ class MachineField:
         *,
         machine_class: type[Any] | None,
         built: Built | None,
+        base: type[Any],
         scope: Mapping[str, Any] | None = None,
+        globalns: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.annotation = annotation
         self.owner = owner
         self.machine_class = machine_class
-        self.expected_class: type[Any] = machine_class or MACHINE_BASE
+        self.expected_class: type[Any] = machine_class or base
         self.inline_class: type[Any] = machine_class or _Unresolved
         self.built = built
         self.scope = scope
+        self.globalns = globalns
 
     def __repr__(self) -> str:
         return (
@@ -127,65 +155,109 @@ class MachineField:
             f"built={self.built!r})"
         )
 
-    def resolved(self, machine_class: type[Any] | None) -> None:
-        """Record the machine class a pending annotation resolved to.
-
-        ``None`` records that it did not resolve at the first instantiation:
-        the field accepts any machine from then on.
-        """
-        if machine_class is not None:
-            self.machine_class = self.expected_class = machine_class
-            self.scope = None
-        self.inline_class = self.expected_class
+    def resolved(self, machine_class: type[Any]) -> None:
+        """Record the machine class a pending annotation resolved to."""
+        self.machine_class = self.expected_class = self.inline_class = machine_class
+        self.scope = self.globalns = None
 
 
 class _Unresolved:
     """No machine is an instance of this: see :attr:`MachineField.inline_class`."""
 
 
-def resolve_machine_class(
+def resolve_machine_class(  # noqa: PLR0913 - what names the field, and where it resolves
     cls_name: str,
     name: str,
     annotation: object,
     owner: type,
+    base: type[Any],
+    *,
     scope: Mapping[str, Any] | None = None,
+    globalns: Mapping[str, Any] | None = None,
 ) -> Any:
     """Resolve a field's annotation to its machine class.
 
+    ``Annotated[Machine, ...]`` stands for ``Machine``, as pydantic and FastAPI
+    read it.
+
     Returns:
-        The machine class, or :data:`~statemachines_orchestrator.annotations.UNRESOLVED`
+        The machine class, or :data:`~statemachines_orchestrator._annotations.UNRESOLVED`
         when a name in the annotation is not defined yet.
 
     Raises:
-        AnnotationIsNotAStateMachineError: It resolves to a class that is not a machine class.
+        AnnotationIsNotAStateMachineError: It resolves to a class that is not a
+            subclass of ``base``.
         UnexpectedAnnotationTypeError: It resolves to something that is not a class.
     """
-    value = resolve(annotation, owner, scope)
+    value = resolve(annotation, owner, scope, globalns)
     if value is UNRESOLVED:
         return UNRESOLVED
+    while get_origin(value) is Annotated:
+        value = get_args(value)[0]
     if isinstance(value, type):
-        if issubclass(value, MACHINE_BASE):
+        if issubclass(value, base):
             return value
         msg = (
             f"{cls_name}.{name} is annotated with {value.__qualname__}, which is not a "
-            f"{MACHINE_BASE.__name__} subclass. Annotate machine fields with a "
+            f"{base.__name__} subclass. Annotate machine fields with a "
             f"python-statemachine machine class, or mark other attributes as ClassVar[...]."
         )
         raise AnnotationIsNotAStateMachineError(msg)
     msg = (
         f"{cls_name}.{name} is annotated with {value!r}, which is not a class. Annotate "
-        f"machine fields with a single {MACHINE_BASE.__name__} subclass (no unions, "
+        f"machine fields with a single {base.__name__} subclass (no unions, "
         f"Optional or generics), or mark other attributes as ClassVar[...]."
     )
     raise UnexpectedAnnotationTypeError(msg)
 
 
-def collect_machine_fields(
+def resolve_pending(cls_name: str, fields: Iterable[MachineField], base: type[Any]) -> None:
+    """Resolve the annotations that named machine classes not defined at class creation.
+
+    Called at the first instantiation of the class: an annotation that still
+    does not resolve is given up on (its scope dropped) and reported.
+
+    Raises:
+        UnresolvedAnnotationError: An annotation names something still undefined.
+        AnnotationIsNotAStateMachineError: It resolves to a non-machine class.
+        UnexpectedAnnotationTypeError: It resolves to something not a class.
+    """
+    for field in fields:
+        if field.machine_class is not None:
+            continue
+        scope, field.scope = field.scope, None
+        globalns = field.globalns
+        machine_class = resolve_machine_class(
+            cls_name,
+            field.name,
+            field.annotation,
+            field.owner,
+            base,
+            scope=scope,
+            globalns=globalns,
+        )
+        if machine_class is UNRESOLVED:
+            undefined = undefined_names(field.annotation, field.owner, scope, globalns)
+            names = ", ".join(repr(n) for n in undefined) or "a name in it"
+            msg = (
+                f"{cls_name}.{field.name} is annotated {field.annotation!r}, but {names} is "
+                f"not defined in module {field.owner.__module__!r} (nor where the class "
+                f"statement ran) when the first {cls_name} is built. Import or define the "
+                f"machine class before that, at run time: a name imported only under "
+                f"TYPE_CHECKING, or defined later in the same function, does not resolve."
+            )
+            raise UnresolvedAnnotationError(msg)
+        field.resolved(machine_class)
+
+
+def collect_machine_fields(  # noqa: PLR0913 - the class, its context and its options
     cls: type,
     inherited: Iterable[Mapping[str, MachineField]],
     reserved: frozenset[str],
-    scope: Mapping[str, Any] | None = None,
+    base: type[Any],
     *,
+    scope: Mapping[str, Any] | None = None,
+    globalns: Mapping[str, Any] | None = None,
     abstract: bool = False,
 ) -> dict[str, MachineField]:
     """Turn a class's annotations into its machine fields, in declaration order.
@@ -198,8 +270,11 @@ def collect_machine_fields(
         cls: The orchestrator class being defined.
         inherited: The field mappings of its orchestrator bases, in reverse MRO order.
         reserved: Names a field may not take (the orchestrator's own API).
+        base: The class every machine class derives from.
         scope: Local names where the class statement ran, when it ran in a
             function: string annotations may name local classes.
+        globalns: The globals where the class statement ran, when they are not
+            the module's own (a doctest, ``exec``).
         abstract: Whether ``cls`` is a base meant for subclasses, which may
             declare no machine field.
 
@@ -234,17 +309,39 @@ def collect_machine_fields(
                 f"orchestrator."
             )
             raise InvalidMachineFieldError(msg)
-        machine_class = resolve_machine_class(cls.__qualname__, name, annotation, cls, scope)
+        machine_class = resolve_machine_class(
+            cls.__qualname__, name, annotation, cls, base, scope=scope, globalns=globalns
+        )
         unresolved = machine_class is UNRESOLVED
+        kept = None
+        if unresolved and scope:
+            # Only what the annotation mentions: the function's other locals
+            # must not outlive it because of this class.
+            kept = {n: scope[n] for n in names_in(annotation, cls) if n in scope}
         fields[name] = MachineField(
             name=name,
             annotation=annotation,
             owner=cls,
             machine_class=None if unresolved else machine_class,
             built=default if isinstance(default, Built) else None,
-            scope=scope if unresolved else None,
+            base=base,
+            scope=kept,
+            globalns=globalns if unresolved else None,
         )
 
+    _check_order(cls, fields)
+    if not fields and not abstract:
+        msg = (
+            f"{cls.__qualname__} declares no machine fields. Annotate at least one "
+            f"attribute with a machine class, e.g. `order: OrderMachine`, or declare "
+            f"`class {cls.__name__}(..., abstract=True)` for a base class that subclasses fill."
+        )
+        raise NoMachinesOnOrchestratorError(msg)
+    return fields
+
+
+def _check_order(cls: type, fields: Mapping[str, MachineField]) -> None:
+    """Refuse a required field after a built one (it would follow an optional parameter)."""
     optional = None
     for field in fields.values():
         if field.built is not None:
@@ -256,12 +353,3 @@ def collect_machine_fields(
                 f"after the others, or give {field.name} a built(factory=...) too."
             )
             raise InvalidMachineFieldError(msg)
-
-    if not fields and not abstract:
-        msg = (
-            f"{cls.__qualname__} declares no machine fields. Annotate at least one "
-            f"attribute with a machine class, e.g. `order: OrderMachine`, or declare "
-            f"`class {cls.__name__}(..., abstract=True)` for a base class that subclasses fill."
-        )
-        raise NoMachinesOnOrchestratorError(msg)
-    return fields

@@ -1,0 +1,145 @@
+"""The generator of each orchestrator class's ``__init__``.
+
+Generated like dataclasses' ``__init__``: Python itself then words a missing,
+unexpected or doubled argument, and :func:`inspect.signature` sees what runs.
+The source is registered in :mod:`linecache` under a filename naming the class
+(``<statemachines_orchestrator generated __init__ module.Class-N>``), so that
+tracebacks show its lines and :func:`inspect.getsource` finds it, as attrs does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import _joining, _psm
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ._fields import MachineField
+    from .orchestrator import Orchestrator
+
+__all__ = ["make_init"]
+
+PAIRWISE_LIMIT = 8
+"""Up to this many fields, the generated ``__init__`` compares machines pairwise;
+beyond, it counts distinct (model, state field) pairs in a set."""
+
+_COUNTER = itertools.count(1)
+
+
+def _filename(cls: type) -> str:
+    # Unique even for two classes of one name (a notebook cell run twice).
+    return (
+        f"<statemachines_orchestrator generated __init__ "
+        f"{cls.__module__}.{cls.__qualname__}-{next(_COUNTER)}>"
+    )
+
+
+def make_init(cls: type[Orchestrator], fields: Mapping[str, MachineField]) -> Callable[..., None]:
+    """Write ``cls.__init__``: one parameter per field, as a dataclass would.
+
+    Its body is also what keeps building an orchestrator cheap (every one built
+    runs it): the common case, a machine given for every field, each free and
+    of its field's class, no two on one model and state field (so no machine
+    twice), is checked inline, with no loop and no lookup of a class
+    attribute, claimed and wired in one call. Anything else goes through
+    :func:`._joining.setup`, which words the errors;
+    ``tests/test_generated_init.py`` checks that the two paths agree. When
+    python-statemachine's internals are not recognised, only the general path
+    is generated.
+    """
+    names = list(fields)
+    # Every name the body uses besides the fields starts with a prefix no field
+    # name starts with, builtins included: a field may be called ``type``.
+    p = "_orc_"
+    while any(name.startswith(p) for name in names):
+        p = f"_{p}"
+    namespace: dict[str, Any] = {
+        f"{p}cls": cls,
+        f"{p}name": cls.orchestrator_name,
+        f"{p}setup": _joining.setup,
+        f"{p}wire": _psm.wire_registries,
+        f"{p}mark": _psm.OwnerMark,
+        f"{p}key": _psm.OWNER_KEY,
+        f"{p}release": _joining.release,
+        f"{p}post_init": _joining.post_init,
+        f"{p}type": type,
+        f"{p}isinstance": isinstance,
+        f"{p}id": id,
+        f"{p}len": len,
+        f"{p}BaseException": BaseException,
+    }
+    params = ["self"]
+    # No class attribute is read on the inline path: right after machines were
+    # built, looking one up tends to miss CPython's type attribute cache and
+    # walk the MRO. The keyword and __post_init__ are fixed when the class is
+    # defined; a pending annotation makes its field's inline_class fail the
+    # check until the first instantiation resolves it.
+    fits = [f"{p}cls is {p}type(self)"]
+    for i, (name, field) in enumerate(fields.items()):
+        namespace[f"{p}field{i}"] = field
+        if field.built is None:
+            params.append(name)
+        else:
+            namespace[f"{p}default{i}"] = field.built
+            params.append(f"{name}={p}default{i}")
+            fits.append(f"{name} is not {p}default{i}")
+        fits.append(f"{p}isinstance({name}, {p}field{i}.inline_class)")
+    values = "".join(f"{name}, " for name in names)
+    general = f"    {p}setup(self, ({values}), {p}cls)"
+    lines = [f"def __init__({', '.join(params)}):"]
+    if _psm.FAST:
+        lines += _inline_path(p, names, fits, post_init=cls.__orchestrator_post_init__)
+    lines.append(general)
+    source = "\n".join(lines) + "\n"
+    filename = _filename(cls)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    init: Callable[..., None] = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    init.__annotations__ = {name: field.annotation for name, field in fields.items()}
+    init.__annotations__["return"] = None
+    init.__doc__ = f"Wire the machines {', '.join(fields)} into a new {cls.__qualname__}."
+    return init
+
+
+def _inline_path(p: str, names: list[str], fits: list[str], *, post_init: bool) -> list[str]:
+    """The lines of the inline path: check, claim and wire the common case."""
+    free = [f"{p}key not in {p}r{i}" for i in range(len(names))]
+    if len(names) <= PAIRWISE_LIMIT:
+        distinct = [
+            f"({a}.model is not {b}.model or {a}.state_field != {b}.state_field)"
+            for i, a in enumerate(names)
+            for b in names[i + 1 :]
+        ]
+    else:
+        pairs = ", ".join(f"({p}id({name}.model), {name}.state_field)" for name in names)
+        distinct = [f"{p}len({{{pairs}}}) == {len(names)}"]
+    registries = "".join(f"{p}r{i}, " for i in range(len(names)))
+    # dict.setdefault is atomic: a machine another thread claimed in between
+    # is not claimed here, and the general path words the refusal.
+    claims = " and ".join(f"{p}r{i}.setdefault({p}key, {p}m) is {p}m" for i in range(len(names)))
+    return [
+        f"    if {' and '.join(fits)}:",
+        *(f"        {p}r{i} = {name}.{_psm.REGISTRY_PATH}" for i, name in enumerate(names)),
+        f"        if {' and '.join(free + distinct)}:",
+        f"            {p}m = {p}mark(self)",
+        f"            if {claims}:",
+        f"                {p}own = self.__dict__",
+        *(f"                {p}own[{name!r}] = {name}" for name in names),
+        "                try:",
+        f"                    {p}wire(({registries}), self, {p}name)",
+        f"                except {p}BaseException:",
+        f"                    {p}release(self)",
+        "                    raise",
+        *([f"                {p}post_init(self)"] if post_init else []),
+        "                return",
+        *(
+            f"            if {p}r{i}.get({p}key) is {p}m: del {p}r{i}[{p}key]"
+            for i in range(len(names))
+        ),
+    ]
