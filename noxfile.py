@@ -76,9 +76,26 @@ def tests(session: nox.Session, psm: str) -> None:
 
 
 @nox.session(python=TOOLS_PYTHON)
+def tests_newest_psm(session: nox.Session) -> None:
+    """Run the suite against the newest python-statemachine on PyPI, pre-releases included.
+
+    Unpinned, so that a new release that changes the internals the fast path
+    relies on is known the day it appears. Not measured for coverage.
+    """
+    session.install("-e", ".[test]")
+    session.install("--upgrade", "--pre", "python-statemachine")
+    session.run(
+        "python",
+        "-c",
+        "import statemachine; print('python-statemachine', statemachine.__version__)",
+    )
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=TOOLS_PYTHON)
 def coverage(session: nox.Session) -> None:
     """Combine the data of every tests session and enforce 95 % coverage."""
-    session.install("coverage[toml]>=7.3")
+    session.install("coverage[toml]>=7.10")
     session.run("coverage", "combine")
     session.run("coverage", "report", "--fail-under=95", "--show-missing")
 
