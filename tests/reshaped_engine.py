@@ -71,7 +71,7 @@ def one_adapter_only() -> None:
     """``callable_method`` makes one closure, whatever the callback (no async variant)."""
 
     def callable_method(a_callable: Any) -> Any:
-        from statemachine.signature import SignatureAdapter  # noqa: PLC0415
+        from statemachine.signature import SignatureAdapter
 
         sig_bind_expected = SignatureAdapter.from_callable(a_callable).bind_expected
 
@@ -129,11 +129,11 @@ SHAPES: dict[str, Callable[[], None]] = {
 }
 
 
-def _reached() -> dict[str, Any]:
+def _reached() -> dict[str, Any]:  # noqa: C901 - one small callback per kind
     """Which callback kinds receive the orchestrator (3.x: through the public hook)."""
-    from statemachine import State  # noqa: PLC0415
+    from statemachine import State
 
-    from statemachines_orchestrator import Orchestrator, _psm, built  # noqa: PLC0415
+    from statemachines_orchestrator import Orchestrator, _psm, built
 
     seen: dict[str, bool] = {}
 
@@ -193,12 +193,12 @@ def _reached() -> dict[str, Any]:
 
 def _reach_statechart_callbacks(note: Callable[[str, object], None]) -> None:
     """``done.state`` and ``error.execution`` handlers (3.x only)."""
-    from statemachine import State, StateChart  # type: ignore[attr-defined]  # noqa: PLC0415
+    from statemachine import State, StateChart  # type: ignore[attr-defined]
 
-    from statemachines_orchestrator import Orchestrator  # noqa: PLC0415
+    from statemachines_orchestrator import Orchestrator
 
     class Job(StateChart):  # type: ignore[misc]
-        class work(State.Compound):  # noqa: N801 - a state, named like one
+        class work(State.Compound):
             step = State(initial=True)
             finished = State(final=True)
             finish = step.to(finished)
@@ -234,8 +234,8 @@ def main() -> None:
     SHAPES[shape]()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        import statemachines_orchestrator  # noqa: PLC0415
-        from statemachines_orchestrator import _psm  # noqa: PLC0415
+        import statemachines_orchestrator
+        from statemachines_orchestrator import _psm
 
         report: dict[str, Any] = {"fast": _psm.FAST, "psm3": PSM3}
         try:
