@@ -224,6 +224,7 @@ def test_orchestrator_name_must_be_a_string() -> None:
         ("delay", "is a keyword python-statemachine already passes to callbacks"),
         ("send_id", "is a keyword python-statemachine already passes to callbacks"),
         ("internal", "is a keyword python-statemachine already passes to callbacks"),
+        ("data", "is a keyword python-statemachine already passes to callbacks"),
         ("self", "is a keyword python-statemachine already passes to callbacks"),
     ],
 )
@@ -257,6 +258,56 @@ def test_python_statemachine_really_passes_the_reserved_names() -> None:
     Spy().go()
     assert seen
     assert seen <= RESERVED_CALLBACK_PARAMETERS
+
+
+def _keywords_in_python_statemachine_source() -> set[str]:
+    """Keywords the installed python-statemachine hands to callbacks, read from its source.
+
+    Three places: ``kwargs["name"] = ...`` stores (the keyword arguments every
+    callback receives), keyword arguments of its ``send(...)``/``call(...)``
+    calls (``error=``, ``data=``, ``ctx=``, ...), and the keyword-only
+    parameters of ``send`` itself.
+    """
+    import ast
+    import pathlib
+
+    import statemachine
+
+    found: set[str] = set()
+    package = pathlib.Path(statemachine.__file__).parent
+    for path in package.rglob("*.py"):
+        if "contrib" in path.parts or "locale" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Subscript)
+                and isinstance(node.targets[0].value, ast.Name)
+                and node.targets[0].value.id == "kwargs"
+                and isinstance(node.targets[0].slice, ast.Constant)
+                and isinstance(node.targets[0].slice.value, str)
+            ):
+                found.add(node.targets[0].slice.value)
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in {"send", "call", "async_call", "put_nonblocking"}
+            ):
+                found.update(k.arg for k in node.keywords if k.arg is not None)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "send":
+                found.update(a.arg for a in node.args.kwonlyargs)
+    return found
+
+
+def test_reserved_names_cover_what_python_statemachine_source_passes() -> None:
+    """Every keyword python-statemachine's source hands to callbacks is reserved."""
+    from statemachines_orchestrator._psm import RESERVED_CALLBACK_PARAMETERS
+
+    found = _keywords_in_python_statemachine_source()
+    assert {"machine", "event", "source", "target"} <= found  # the scan sees the basics
+    assert found <= RESERVED_CALLBACK_PARAMETERS, found - RESERVED_CALLBACK_PARAMETERS
 
 
 def test_no_machine_fields() -> None:

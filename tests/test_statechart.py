@@ -16,7 +16,7 @@ if not PSM3:
 
 from statemachine import State, StateChart
 
-from statemachines_orchestrator import Orchestrator
+from statemachines_orchestrator import Orchestrator, built
 
 
 class Recorded(Orchestrator, abstract=True):
@@ -248,3 +248,30 @@ def test_async_statechart() -> None:
 
     duo = asyncio.run(scenario())
     assert duo.log == [("pong", duo)]
+
+
+def test_built_chart_whose_eventless_guard_needs_orc_is_built() -> None:
+    """A ``built()`` chart whose eventless guard requires ``orc`` (no default) gets it
+    while it is constructed: construction returns, and the guard saw the orchestrator."""
+    seen: list[Any] = []
+
+    class Gate(StateChart):
+        waiting = State(initial=True)
+        opened = State(final=True)
+        waiting.to(opened, cond="allowed")
+
+        def allowed(self, orc: Any) -> bool:
+            seen.append(orc)
+            return False
+
+    class Solo(Orchestrator):
+        gate: Gate = built(factory=Gate)
+
+    built_: list[Solo] = []
+    worker = threading.Thread(target=lambda: built_.append(Solo()), daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert built_, "constructing the orchestrator did not return"
+    assert seen
+    assert all(orc is built_[0] for orc in seen)
+    assert built_[0].gate.current_state_value == "waiting"

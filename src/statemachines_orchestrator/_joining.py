@@ -59,20 +59,18 @@ def check_machine(
     if not isinstance(machine, field.expected_class):
         expected = field.expected_class
         got: Any = machine.__class__
-        same_name = getattr(got, "__qualname__", None) == expected.__qualname__
-        # A class redefined (a notebook cell run twice, a reload): same name,
-        # another class. Tell the two apart.
-        where = (
-            f" (module {expected.__module__}, id {id(expected):#x}); the machine's class is "
-            f"another class of the same name (module {got.__module__}, id {id(got):#x}), "
-            f"probably defined again after {type(orc).__qualname__} was"
-            if same_name
-            else ""
-        )
-        msg = (
-            f"{type(orc).__qualname__}: machine field {field.name!r} expects an instance of "
-            f"{expected.__qualname__}{where}, got {got.__qualname__} {machine!r}"
-        )
+        head = f"{type(orc).__qualname__}: machine field {field.name!r} expects an instance of"
+        if getattr(got, "__qualname__", None) == expected.__qualname__:
+            # A class redefined (a notebook cell run twice, a reload): same
+            # name, another class. Tell the two apart.
+            msg = (
+                f"{head} {expected.__qualname__} (module {expected.__module__}, id "
+                f"{id(expected):#x}), got an instance of another class of the same name (module "
+                f"{got.__module__}, id {id(got):#x}), probably defined again after "
+                f"{type(orc).__qualname__} was: {machine!r}"
+            )
+        else:
+            msg = f"{head} {expected.__qualname__}, got {got.__qualname__} {machine!r}"
         raise MachineTypeMismatchError(msg)
     owner = _psm.owner_of(machine)
     if owner is not None and owner is not orc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "AnnotationIsNotAStateMachineError",
+    "CallbackSignatureError",
     "EngineInternalsWarning",
     "EngineNotSupportedError",
     "InvalidMachineFieldError",
@@ -91,6 +92,14 @@ class MachineTypeMismatchError(OrchestratorError, TypeError):
 
 class MachineAlreadyOrchestratedError(OrchestratorError, ValueError):
     """A machine is given twice, or already belongs to another orchestrator."""
+
+
+class CallbackSignatureError(OrchestratorError, TypeError):
+    """A callback declares the orchestrator's parameter in a way no keyword can fill.
+
+    Raised when the machine joins an orchestrator (not at every event): a
+    positional-only parameter named like ``orchestrator_name``.
+    """
 
 
 class MachineBusyError(OrchestratorError, RuntimeError):

@@ -87,6 +87,12 @@ RESERVED_CALLBACK_PARAMETERS = frozenset(
         "event_kwargs",
         "previous_configuration",
         "new_configuration",
+        # Handed to callbacks evaluated by 3.x's SCXML support (statemachine.io),
+        # and the keyword its callback registry takes for itself.
+        "In",
+        "_event",
+        "_invokeid",
+        "on_error",
         # Bound by Python itself in every method.
         "self",
     }

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from statemachine import dispatcher
 
+from statemachines_orchestrator.exceptions import CallbackSignatureError
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
 
@@ -123,8 +125,13 @@ the process; :data:`_SIGNATURES` keeps those seen here alive too, so that no
 _SIGNATURES: list[object] = []
 
 
-def _wants(signature: Any, name: str) -> bool:
-    """Whether ``signature`` asks for ``name``: by that name, or through ``**kwargs``."""
+def _wants(signature: Any, name: str, func: object) -> bool:
+    """Whether ``signature`` asks for ``name``: by that name, or through ``**kwargs``.
+
+    Raises:
+        CallbackSignatureError: ``name`` is a positional-only parameter of
+            ``func``, which no keyword could ever fill.
+    """
     cache = _WANTS.get(name)
     if cache is None:
         cache = _WANTS[name] = {}
@@ -134,6 +141,13 @@ def _wants(signature: Any, name: str) -> bool:
         parameter = parameters.get(name)
         if parameter is None:
             wants = any(p.kind is Parameter.VAR_KEYWORD for p in parameters.values())
+        elif parameter.kind is Parameter.POSITIONAL_ONLY:
+            callback = getattr(func, "__qualname__", None) or repr(func)
+            msg = (
+                f"{callback}() declares {name!r} as a positional-only parameter (before '/'), "
+                f"but the orchestrator is passed by keyword; move {name!r} after the '/'"
+            )
+            raise CallbackSignatureError(msg)
         else:
             wants = parameter.kind is not Parameter.VAR_POSITIONAL
         _SIGNATURES.append(signature)
@@ -147,9 +161,9 @@ def _bind(orc: object, name: str) -> Callable[[Any], Any]:
             return None
         closure = callback.__closure__
         bind = closure[_bind_cell].cell_contents
-        if not _wants(bind.__self__, name):
-            return None
         func = closure[_func_cell].cell_contents
+        if not _wants(bind.__self__, name, func):
+            return None
         return partial(_call_with_orchestrator, bind, func, orc, name)
 
     return bind_orchestrator
@@ -220,8 +234,8 @@ def wire_registries(registries: Iterable[Mapping[str, Any]], orc: object, name: 
                     closure = callback.__closure__
                     bind = closure[_bind_cell].cell_contents
                     want = wants.get(id(bind.__self__))
-                    if want or (want is None and _wants(bind.__self__, name)):
-                        func = closure[_func_cell].cell_contents
+                    func = closure[_func_cell].cell_contents
+                    if want or (want is None and _wants(bind.__self__, name, func)):
                         wrapper._callback = partial(  # noqa: SLF001
                             _call_with_orchestrator, bind, func, orc, name
                         )
