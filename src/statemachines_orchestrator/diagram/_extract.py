@@ -94,7 +94,7 @@ def orchestrator_class_of(obj: object) -> tuple[type[Orchestrator], Orchestrator
         return obj, None
     if isinstance(obj, Orchestrator):
         return type(obj), obj
-    described = obj.__qualname__ if isinstance(obj, type) else type(obj).__qualname__
+    described = obj.__name__ if isinstance(obj, type) else type(obj).__name__
     kind = "class" if isinstance(obj, type) else "object of type"
     msg = (
         f"cannot draw the {kind} {described!r}: "
@@ -127,7 +127,7 @@ def extract(obj: object, *, trace: TraceLike | None = None) -> OrchestratorGraph
     if trace is not None:
         edges = _merge_traced(edges, _traced_keys(orc_class, classes, trace, problems))
     return OrchestratorGraph(
-        name=orc_class.__qualname__,
+        name=orc_class.__name__,
         machines=clusters,
         cross_edges=tuple(edges),
         problems=tuple(problems),
@@ -214,7 +214,7 @@ def _transitions(machine_class: type[Any]) -> tuple[TransitionEdge, ...]:
 def _cluster(name: str, machine_class: type[Any], active: frozenset[str]) -> MachineCluster:
     return MachineCluster(
         field=name,
-        class_name=machine_class.__qualname__,
+        class_name=machine_class.__name__,
         states=tuple(_state_node(state, active) for state in machine_class.states),
         transitions=_transitions(machine_class),
     )
@@ -249,7 +249,7 @@ def _user_functions(machine_class: type[Any]) -> Iterable[tuple[str, str, Any]]:
             if name in seen or not inspect.isfunction(function):
                 continue
             seen.add(name)
-            yield f"{klass.__qualname__}.{name}", name, function
+            yield f"{klass.__name__}.{name}", name, function
 
 
 def _takes_orc(function: Any) -> bool:
@@ -364,7 +364,7 @@ def _checked_event(
     target_class = classes.get(call.field)
     if target_class is None:
         if not hasattr(orc_class, call.field):  # orc.machines, a property, ...
-            owner = orc_class.__qualname__
+            owner = orc_class.__name__
             message = f"calls {written}, but {owner} has no machine field {call.field!r}"
             problems[Problem(call.origin, message)] = None
         return None
@@ -373,7 +373,7 @@ def _checked_event(
         return event
     if call.sent is None and hasattr(target_class, call.member):
         return None  # a method or attribute of the machine, not an event
-    message = f"calls {written}, but {target_class.__qualname__} has no event {event!r}"
+    message = f"calls {written}, but {target_class.__name__} has no event {event!r}"
     problems[Problem(call.origin, message)] = None
     return None
 
@@ -395,7 +395,7 @@ def _traced_keys(
         unknown = [name for name in (cause.field, record.field) if name not in classes]
         if unknown:
             for name in unknown:
-                owner = orc_class.__qualname__
+                owner = orc_class.__name__
                 message = f"a record names the field {name!r}, which {owner} does not have"
                 problems[Problem("trace", message)] = None
             continue

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from ._errors import (
@@ -50,13 +52,21 @@ def render_image(dot_text: str, image_format: str) -> bytes:
             f"which is not on PATH: {GRAPHVIZ_INSTALL}"
         )
         raise GraphvizMissingError(msg)
-    graphs = pydot.graph_from_dot_data(dot_text)
-    if not graphs:  # pragma: no cover - the package's DOT always parses
-        msg = "pydot could not read the DOT text"
+    # pydot runs dot (it finds dot.exe on Windows too). The text is handed to
+    # dot as written: reparsing it with pydot would only slow it down and
+    # trigger pyparsing's deprecation warnings.
+    with tempfile.TemporaryDirectory(prefix="smo-diagram-") as folder:
+        source = Path(folder) / "diagram.dot"
+        source.write_text(dot_text, encoding="utf-8")
+        try:
+            stdout, stderr, process = pydot.call_graphviz(
+                program="dot", arguments=[f"-T{image_format}", source.name], working_dir=folder
+            )
+        except OSError as error:
+            msg = f"Graphviz's dot could not be run: {error}"
+            raise GraphvizRenderError(msg) from error
+    if process.returncode != 0:
+        detail = bytes(stderr).decode("utf-8", "replace").strip()
+        msg = f"Graphviz's dot failed to render {image_format.upper()}: {detail}"
         raise GraphvizRenderError(msg)
-    try:
-        data = graphs[0].create(prog="dot", format=image_format)
-    except (OSError, AssertionError) as error:  # pydot asserts dot's exit status
-        msg = f"Graphviz's dot failed to render {image_format.upper()}: {error}"
-        raise GraphvizRenderError(msg) from error
-    return bytes(data)
+    return bytes(stdout)

@@ -9,6 +9,7 @@ call that was found in the source but not traced says ``(static)`` in its label.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from ._names import NodeIds, parents, scope_of
@@ -22,15 +23,13 @@ ACTIVE_STYLE = "fill:#40E0D0,stroke:#333"
 _INDENT = "    "
 
 
+_ENTITIES = {"#": "#35;", '"': "#quot;", ";": "#59;", "\r": " ", "\n": " "}
+_SPECIAL = re.compile('[#";\r\n]')
+
+
 def _text(label: str) -> str:
     """A label Mermaid reads literally: its entity codes for the characters it parses."""
-    return (
-        label.replace("#", "#35;")
-        .replace('"', "#quot;")
-        .replace(";", "#59;")
-        .replace("\r", " ")
-        .replace("\n", " ")
-    )
+    return _SPECIAL.sub(lambda match: _ENTITIES[match.group()], label)
 
 
 def cross_edge_label(edge: CrossEdge) -> str:

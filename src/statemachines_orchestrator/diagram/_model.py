@@ -66,7 +66,7 @@ class MachineCluster:
 
     Attributes:
         field: The orchestrator's field name (``order``).
-        class_name: The machine class's qualified name (``OrderMachine``).
+        class_name: The machine class's name (``OrderMachine``).
         states: The machine's top-level states, in declaration order.
         transitions: Every transition of the machine, nested states included,
             without the implicit ones that enter a compound or parallel state's
@@ -142,7 +142,7 @@ class OrchestratorGraph:
     """The whole diagram of one orchestrator class or instance.
 
     Attributes:
-        name: The orchestrator class's qualified name (``Shop``).
+        name: The orchestrator class's name (``Shop``).
         machines: One cluster per machine field, in field order.
         cross_edges: The calls between machines, static and traced.
         problems: What the extraction found but does not draw (unknown fields
