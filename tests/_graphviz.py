@@ -12,6 +12,14 @@ import subprocess
 from ._mermaid import unavailable
 
 
+def pydot_installed() -> None:
+    """Skip the test (fail it on CI) without pydot, the ``diagrams`` extra."""
+    try:
+        import pydot  # noqa: F401 - only to know that it imports
+    except ImportError:
+        unavailable("SVG and PNG need pydot: pip install -e '.[test]' (or '.[diagrams]')")
+
+
 def dot_program() -> str:
     """The path of ``dot``; skips the test (fails it on CI) without one."""
     program = shutil.which("dot")

@@ -12,7 +12,7 @@ import pytest
 import statemachines_orchestrator
 from statemachines_orchestrator import __version__
 
-from ._graphviz import assert_dot_renders, dot_program
+from ._graphviz import assert_dot_renders, dot_program, pydot_installed
 from ._mermaid import assert_mermaid_parses, unavailable, unfence
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,13 +39,6 @@ def run(
         check=False,
         timeout=120,
     )
-
-
-def needs_pydot() -> None:
-    try:
-        import pydot  # noqa: F401
-    except ImportError:
-        unavailable("SVG and PNG need the diagrams extra: pip install -e '.[diagrams]'")
 
 
 def assert_one_line_error(
@@ -97,7 +90,7 @@ def test_text_formats_from_the_suffix(tmp_path: Path, suffix: str) -> None:
 
 @pytest.mark.parametrize(("suffix", "magic"), [(".svg", b"<?xml"), (".png", b"\x89PNG")])
 def test_images_from_the_suffix(tmp_path: Path, suffix: str, magic: bytes) -> None:
-    needs_pydot()
+    pydot_installed()
     dot_program()
     output = tmp_path / f"shop{suffix}"
     result = run("diagram", SHOP, "-o", str(output))
@@ -239,7 +232,7 @@ def test_a_missing_extra_says_what_to_install(tmp_path: Path) -> None:
 
 
 def test_a_missing_graphviz_says_to_install_it(tmp_path: Path) -> None:
-    needs_pydot()
+    pydot_installed()
     no_dot = environment(PATH=str(tmp_path))  # no dot there
     result = run("diagram", SHOP, "-o", str(tmp_path / "shop.png"), env=no_dot)
     assert result.returncode == 1

@@ -30,7 +30,7 @@ from statemachines_orchestrator.diagram import (
     to_mermaid,
 )
 
-from ._graphviz import assert_dot_renders, dot_program
+from ._graphviz import assert_dot_renders, dot_program, pydot_installed
 from ._mermaid import assert_mermaid_parses, unfence
 from .diagram_machines import OrderMachine, PaymentMachine, Shop, new_shop
 
@@ -110,7 +110,7 @@ def test_a_format_name_overrides_the_suffix(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("suffix", "magic"), [(".svg", b"<?xml"), (".png", b"\x89PNG")])
 def test_image_files(tmp_path: Path, suffix: str, magic: bytes) -> None:
-    pytest.importorskip("pydot", reason="SVG and PNG need the diagrams extra (pydot)")
+    pydot_installed()
     dot_program()
     assert render(Shop, tmp_path / f"shop{suffix}").read_bytes().startswith(magic)
 
@@ -143,7 +143,7 @@ def test_svg_in_jupyter_only_with_graphviz(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_svg_in_jupyter() -> None:
-    pytest.importorskip("pydot", reason="SVG needs the diagrams extra (pydot)")
+    pydot_installed()
     dot_program()
     svg = diagram(Shop)._repr_svg_()
     assert svg is not None

@@ -19,7 +19,7 @@ from statemachines_orchestrator.diagram import (
     to_image,
 )
 
-from ._graphviz import assert_dot_renders, dot_program
+from ._graphviz import assert_dot_renders, dot_program, pydot_installed
 from .diagram_machines import Shop, new_shop
 
 PSM3 = hasattr(statemachine, "StateChart")
@@ -36,10 +36,6 @@ class Record:
 @dataclass(frozen=True)
 class Trace:
     records: tuple[Record, ...]
-
-
-def needs_pydot() -> None:
-    pytest.importorskip("pydot", reason="SVG and PNG need the diagrams extra (pydot)")
 
 
 def test_a_class_renders_with_one_cluster_per_machine() -> None:
@@ -124,7 +120,7 @@ def test_labels_are_escaped_for_dot() -> None:
 
 @pytest.mark.parametrize(("image_format", "magic"), [("svg", b"<?xml"), ("png", b"\x89PNG")])
 def test_images_come_from_graphviz_through_pydot(image_format: str, magic: bytes) -> None:
-    needs_pydot()
+    pydot_installed()
     dot_program()
     data = to_image(new_shop(), image_format)
     assert data.startswith(magic)
@@ -142,7 +138,7 @@ def test_an_image_without_pydot_says_what_to_install(monkeypatch: pytest.MonkeyP
 
 
 def test_an_image_without_dot_says_to_install_graphviz(monkeypatch: pytest.MonkeyPatch) -> None:
-    needs_pydot()
+    pydot_installed()
     monkeypatch.setattr(shutil, "which", lambda _name: None)
     with pytest.raises(GraphvizMissingError) as info:
         to_image(Shop, "svg")
