@@ -123,7 +123,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=TOOLS_PYTHON)
 def docs(session: nox.Session) -> None:
     """Build the HTML documentation; any Sphinx warning is an error."""
-    session.install("-e", ".[docs]")
+    session.install("-e", ".[docs,diagrams]")
     build_dir = ROOT / "docs" / "_build"
     shutil.rmtree(build_dir, ignore_errors=True)
     session.run(

@@ -16,6 +16,11 @@ sys.path.insert(0, str(DOCS.parent / "src"))
 
 import statemachines_orchestrator  # noqa: E402 - needs the sys.path entry above
 
+sys.path.insert(0, str(DOCS / "_scripts"))
+import make_pictures  # noqa: E402 - draws docs/_generated/ for diagrams.md
+
+make_pictures.main()
+
 # -- Project -----------------------------------------------------------------
 
 project = "statemachines-orchestrator"
@@ -32,6 +37,7 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
+    "sphinxcontrib.mermaid",
 ]
 source_suffix = {
     ".md": "markdown",

@@ -13,7 +13,6 @@ from typing import Any, Callable
 
 import pytest
 
-from statemachines_orchestrator import Orchestrator, OrchestratorMeta
 from statemachines_orchestrator.diagram import (
     FORMATS,
     Diagram,
@@ -161,34 +160,12 @@ def ipython_real_method(obj: object, name: str) -> Callable[[], Any] | None:
     return method if callable(method) else None
 
 
-class JupyterMeta(OrchestratorMeta):
-    """What the orchestrator's metaclass gains for Jupyter (see the integration note)."""
-
-    @property
-    def _repr_markdown_(cls) -> Callable[[], str]:  # noqa: N805 - a metaclass: its instance is a class
-        from statemachines_orchestrator.diagram import jupyter_class_markdown
-
-        return jupyter_class_markdown(cls)
-
-
-class JupyterShop(Orchestrator, metaclass=JupyterMeta):
-    """What ``Orchestrator`` gains for Jupyter (see the integration note)."""
-
-    order: OrderMachine
-    payment: PaymentMachine
-
-    def _repr_markdown_(self) -> str:
-        from statemachines_orchestrator.diagram import jupyter_markdown
-
-        return jupyter_markdown(self)
-
-
 def test_jupyter_hooks_show_a_class_and_an_instance_as_their_diagram() -> None:
-    shown_class = ipython_real_method(JupyterShop, "_repr_markdown_")
+    shown_class = ipython_real_method(Shop, "_repr_markdown_")
     assert shown_class is not None
-    assert shown_class() == to_markdown(JupyterShop)
+    assert shown_class() == to_markdown(Shop)
 
-    shop = JupyterShop(OrderMachine(), PaymentMachine())
+    shop = Shop(OrderMachine(), PaymentMachine())
     shop.order.place(total=1)
     shown_instance = ipython_real_method(shop, "_repr_markdown_")
     assert shown_instance is not None

@@ -60,6 +60,13 @@ class OrchestratorMeta(type):
     class's ``orchestrator_name`` as its class statement set it.
     """
 
+    @property
+    def _repr_markdown_(cls) -> Callable[[], str]:
+        """Jupyter shows an orchestrator class as its diagram (Mermaid in Markdown)."""
+        from .diagram import jupyter_class_markdown  # noqa: PLC0415 - only when displayed
+
+        return jupyter_class_markdown(cls)
+
     def __setattr__(cls, name: str, value: Any) -> None:
         """Refuse to change ``orchestrator_name``; set anything else."""
         if name == "orchestrator_name":
@@ -261,6 +268,12 @@ class Orchestrator(metaclass=OrchestratorMeta):
             return f"{type(self).__name__}(<released>)"
         parts = ", ".join(f"{name}={_describe(m)}" for name, m in machines.items())
         return f"{type(self).__name__}({parts})"
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows an orchestrator as its diagram, current states highlighted."""
+        from .diagram import jupyter_markdown  # noqa: PLC0415 - only when displayed
+
+        return jupyter_markdown(self)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle and copy the machines (and any other instance attribute)."""
