@@ -65,13 +65,14 @@ def built(*, factory: Callable[..., _M]) -> _M:
 
     python-statemachine enters a machine's initial state inside its
     constructor, before any orchestrator could be given the machine. A built
-    machine's initial-state callbacks receive the orchestrator too: on 3.x the
-    factory is called with the orchestrator as its only keyword argument (named
-    after ``orchestrator_name``), which the machine's constructor hands to those
-    callbacks, so a factory other than a machine class must accept and forward
-    it; on 2.x a machine class is wired as soon as it creates its engine, and
-    any other factory is called with no arguments (its initial callbacks then
-    run without the orchestrator).
+    machine's initial-state callbacks receive the orchestrator too: a machine
+    class (whatever its ``__init__`` takes) is built with no arguments and wired
+    as soon as its constructor has registered its callbacks, before its initial
+    state, on every line. Any other factory is called with the orchestrator as
+    its only keyword argument (named after ``orchestrator_name``) on 3.x, whose
+    machine constructors hand it to those callbacks, so it must accept and
+    forward it; on 2.x it is called with no arguments (its initial callbacks
+    then run without the orchestrator).
 
     Args:
         factory: The machine class, or a callable returning a machine.
