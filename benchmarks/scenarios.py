@@ -22,6 +22,7 @@ from measure import retained_bytes
 from statemachine import State, StateMachine
 
 from statemachines_orchestrator import Orchestrator
+from statemachines_orchestrator._psm import _fallback
 
 if TYPE_CHECKING:
     from measure import Clock, Sampler
@@ -205,17 +206,6 @@ class AsyncTable(Orchestrator):
 # --------------------------------------------------------------------------- wiring
 
 
-class OrcListener:
-    """Hands ``orc`` to every callback through python-statemachine's ``prepare_event`` hook."""
-
-    def __init__(self, orc: object) -> None:
-        self.orc = orc
-
-    def prepare_event(self) -> dict[str, object]:
-        """Return the keyword arguments added to every callback of the event."""
-        return {"orc": self.orc}
-
-
 def _by_hand(*classes: type[Any]) -> Build:
     """Build the machines and set each one's ``peer`` to the next, round robin."""
 
@@ -242,13 +232,18 @@ def _orchestrated(orchestrator: type[Orchestrator]) -> Build:
 
 
 def _listened(orchestrator: type[Orchestrator]) -> Build:
-    """Build the same machines, but hand them a stand-in ``orc`` through ``prepare_event``."""
+    """Build the same machines, wired by the package's public-hook fallback.
+
+    That is how the orchestrator is injected when python-statemachine's
+    internals are not recognised (``_psm._fallback``): one listener per machine
+    whose ``prepare_event`` returns it. A stand-in holds the machines.
+    """
 
     def build() -> list[Any]:
         machines = {name: cls() for name, cls in orchestrator.machine_classes.items()}
-        listener = OrcListener(SimpleNamespace(**machines))
+        stand_in = SimpleNamespace(**machines)
         for machine in machines.values():
-            machine.add_listener(listener)
+            _fallback.wire(machine, stand_in, "orc")
         return list(machines.values())
 
     return build
