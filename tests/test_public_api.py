@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import inspect
+import json
 import pathlib
+import subprocess
+import sys
 
 import statemachines_orchestrator
 from statemachines_orchestrator import exceptions
@@ -76,3 +79,43 @@ def test_package_is_typed() -> None:
     """The package ships ``py.typed``."""
     package_dir = pathlib.Path(statemachines_orchestrator.__file__).parent
     assert (package_dir / "py.typed").is_file()
+
+
+# What a bare ``import statemachines_orchestrator`` may load of the package: the
+# public face and the private core, never a submodule that a feature adds
+# (diagram, CLI, stores, traces, ...), nor an optional dependency.
+CORE_MODULES = {
+    "statemachines_orchestrator",
+    "statemachines_orchestrator._annotations",
+    "statemachines_orchestrator._fields",
+    "statemachines_orchestrator._init_gen",
+    "statemachines_orchestrator._joining",
+    "statemachines_orchestrator._psm",
+    "statemachines_orchestrator._psm._binding",
+    "statemachines_orchestrator._psm._fallback",
+    "statemachines_orchestrator._psm._ownership",
+    "statemachines_orchestrator.exceptions",
+    "statemachines_orchestrator.orchestrator",
+}
+OPTIONAL = (
+    "sqlalchemy",
+    "pydot",
+    "opentelemetry",
+    "psycopg",
+    "asyncpg",
+    "aiosqlite",
+    "hypothesis",
+)
+
+
+def test_a_bare_import_loads_the_core_only() -> None:
+    """In a fresh interpreter, importing the package loads its core and no optional module."""
+    code = (
+        "import sys, json, statemachines_orchestrator\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        f"{('statemachines_orchestrator', *OPTIONAL)!r})))"
+    )
+    result = subprocess.run(  # noqa: S603 - the running interpreter, a fixed script
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert set(json.loads(result.stdout)) == CORE_MODULES
