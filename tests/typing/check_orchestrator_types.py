@@ -19,12 +19,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from statemachine import State, StateMachine
-from typing_extensions import assert_type
+from typing_extensions import Annotated, assert_type
 
 from statemachines_orchestrator import (
+    EngineInternalsWarning,
     Orchestrator,
     OrchestratorError,
     OrchestratorNameIsFixedError,
+    UnresolvedAnnotationError,
     built,
 )
 
@@ -83,6 +85,12 @@ class NotedShop(Orchestrator):
         self.note = note
 
 
+class DescribedShop(Orchestrator):
+    """``Annotated[Machine, ...]`` is the machine class, for the checkers as at runtime."""
+
+    order: Annotated[OrderMachine, "the customer's order"]
+
+
 def make_payment(**kwargs: Any) -> PaymentMachine:
     # On python-statemachine 3.x the factory receives the orchestrator as a
     # keyword argument (passed on to the initial state's callbacks); type
@@ -110,6 +118,7 @@ assert_type(BigShop(OrderMachine(), PaymentMachine(), ShippingMachine()), BigSho
 assert_type(FactoryShop(order=OrderMachine()), FactoryShop)
 assert_type(ConcreteShop(order=OrderMachine()), ConcreteShop)
 assert_type(NotedShop(OrderMachine(), note="gift"), NotedShop)
+assert_type(DescribedShop(OrderMachine()).order, OrderMachine)
 
 # --------------------------------------------------------------------------- fields
 
@@ -136,6 +145,8 @@ assert_type(shop.release(), dict[str, Any])
 # An error is caught as the root error and as the builtin it also derives from.
 renamed: OrchestratorError = OrchestratorNameIsFixedError("orchestrator_name is fixed")
 read_only: AttributeError = OrchestratorNameIsFixedError("orchestrator_name is fixed")
+undefined: NameError = UnresolvedAnnotationError("a name is not defined")
+changed: RuntimeWarning = EngineInternalsWarning("internals not recognised")
 
 # --------------------------------------------------------------------------- expected errors
 
@@ -151,6 +162,7 @@ if TYPE_CHECKING:
     Shop(order=PaymentMachine())  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     Shop(PaymentMachine(), OrderMachine())  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     Shop(order=OrderMachine()).order = PaymentMachine()  # type: ignore[assignment]  # pyright: ignore[reportAttributeAccessIssue]
+    DescribedShop(order=PaymentMachine())  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
     # A machine the class has no field for.
     Shop(order=OrderMachine(), payment=PaymentMachine(), shipping=ShippingMachine())  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
