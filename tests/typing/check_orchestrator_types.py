@@ -16,10 +16,10 @@ comments). The run fails as soon as one of those errors stops firing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from statemachine import State, StateMachine
-from typing_extensions import Annotated, assert_type
+from typing_extensions import assert_type
 
 from statemachines_orchestrator import (
     EngineInternalsWarning,
