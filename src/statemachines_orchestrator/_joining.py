@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .orchestrator import Orchestrator
 
 __all__ = [
+    "abandon",
     "attach",
     "build_missing",
     "check_machine",
@@ -137,14 +138,25 @@ def attach(machine: Any, orc: Orchestrator, name: str) -> None:
     try:
         _psm.wire(machine, orc, type(orc).orchestrator_name)
     except BaseException:
-        detach(machine)
+        _undo((machine,))
         raise
 
 
 def detach(machine: Any) -> None:
-    """Undo :func:`attach`."""
-    _psm.unwire(machine)
-    _psm.free(machine)
+    """Undo :func:`attach`: the machine is free even if unwiring fails."""
+    try:
+        _psm.unwire(machine)
+    finally:
+        _psm.free(machine)
+
+
+def _undo(machines: Iterable[Any]) -> None:
+    """Detach every machine while an error propagates: one failure does not stop the rest."""
+    for machine in machines:
+        try:
+            detach(machine)
+        except Exception:  # noqa: BLE001, PERF203, S112 - the error being handled is the one to report
+            continue
 
 
 def release(orc: Orchestrator) -> dict[str, Any]:
@@ -155,6 +167,15 @@ def release(orc: Orchestrator) -> dict[str, Any]:
         detach(machine)
         del own[name]
     return machines
+
+
+def abandon(orc: Orchestrator) -> None:
+    """Release every machine of ``orc`` while an error propagates (a failed construction)."""
+    own = vars(orc)
+    names = [name for name in type(orc).__machine_fields__ if name in own]
+    _undo(own[name] for name in names)
+    for name in names:
+        del own[name]
 
 
 def wire_all(orc: Orchestrator, machines: Mapping[str, Any]) -> None:
@@ -175,8 +196,7 @@ def wire_all(orc: Orchestrator, machines: Mapping[str, Any]) -> None:
         for machine in claimed:
             _psm.wire(machine, orc, keyword)
     except BaseException:
-        for machine in claimed:
-            detach(machine)
+        _undo(claimed)
         raise
 
 
@@ -248,7 +268,7 @@ def post_init(orc: Orchestrator) -> None:
     try:
         orc.__post_init__()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
     except BaseException:
-        release(orc)
+        abandon(orc)
         raise
 
 
@@ -268,6 +288,6 @@ def build_missing(orc: Orchestrator, missing: list[MachineField]) -> None:
         # build() wires a machine before it is checked: a refused one is not
         # among the machines release() hands back.
         if machine is not None and machine not in orc.machines.values():
-            _psm.unwire(machine)
-        release(orc)
+            _undo((machine,))
+        abandon(orc)
         raise
