@@ -103,6 +103,19 @@ def moved_expressions() -> None:
     spec_parser.__name__ = "statemachine.expressions"
 
 
+def executor_with_slots() -> None:
+    """The executor class declares ``__slots__``: no weak reference can derive from it too."""
+    _rewrite(
+        callbacks.CallbacksExecutor,
+        callbacks,
+        lambda s: s.replace(
+            '"""A list of callbacks that can be executed in order."""',
+            '"""A list of callbacks that can be executed in order."""\n\n'
+            '    __slots__ = ("items", "items_already_seen")',
+        ),
+    )
+
+
 def extra_closure_cell() -> None:
     """The closures gain a cell: harmless, the fast path finds its cells by name."""
     _rewrite(
@@ -124,6 +137,7 @@ SHAPES: dict[str, Callable[[], None]] = {
         renamed_registry,
         renamed_wrapper_attribute,
         moved_expressions,
+        executor_with_slots,
         extra_closure_cell,
     )
 }

@@ -22,7 +22,7 @@ from statemachines_orchestrator.exceptions import EngineInternalsWarning, Engine
 
 from . import _binding, _fallback
 from ._ownership import KEY as OWNER_KEY
-from ._ownership import FallbackOwners, OwnerMark, RegistryOwners
+from ._ownership import MARK_PROBLEM, FallbackOwners, OwnerMark, RegistryOwners
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -185,6 +185,8 @@ def _probe() -> None:
 
 def _recognise() -> str | None:
     """Return why the fast path cannot be used here, or ``None`` when it can."""
+    if MARK_PROBLEM is not None:
+        return MARK_PROBLEM
     try:
         _binding.recognise()
         _probe()

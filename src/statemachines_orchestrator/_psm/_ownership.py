@@ -22,45 +22,65 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, Callable
-
-from statemachine.callbacks import CallbacksExecutor
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import MutableMapping
 
-__all__ = ["KEY", "FallbackOwners", "OwnerMark", "RegistryOwners"]
+__all__ = ["KEY", "MARK_PROBLEM", "FallbackOwners", "Mark", "OwnerMark", "RegistryOwners"]
 
 KEY = "statemachines_orchestrator.owner"
 """The key of the mark in a machine's callback registry."""
 
 
-class OwnerMark(weakref.ref[Any], CallbacksExecutor):
-    """A weak reference to an orchestrator that python-statemachine takes for an empty executor.
+class Mark(weakref.ref[Any]):
+    """A weak reference to an orchestrator: the type of every ownership mark.
+
+    Kept beside the machine (:class:`FallbackOwners`) where the registry
+    cannot hold it; :data:`OwnerMark` is the class marks are made of.
+    """
+
+    __slots__ = ()
+
+
+def _registry_mark() -> type[Mark]:
+    """The mark class for the fast path: a weak reference that is an empty executor.
 
     python-statemachine iterates the executors of a registry (to tell async
     callbacks apart); this one yields nothing. Being the weak reference itself,
     rather than holding one, makes the mark a single object built in C: one is
     made for every orchestrator built.
     """
+    from statemachine.callbacks import CallbacksExecutor  # noqa: PLC0415 - may be gone
 
-    __slots__ = ()
+    class OwnerMark(Mark, CallbacksExecutor):
+        """A weak reference to an orchestrator that python-statemachine takes for an executor."""
 
-    items: Any = ()
-    """Always empty: read by the base class's ``__iter__``."""
+        __slots__ = ()
 
-    if TYPE_CHECKING:
-        # What runs is weakref.ref's constructor, which comes first in the MRO
-        # (a Python __init__ would cost a call for every orchestrator built).
-        def __init__(
-            self, orchestrator: Any, callback: Callable[[OwnerMark], Any] | None = None, /
-        ) -> None: ...
+        items: Any = ()
+        """Always empty: read by the base class's ``__iter__``."""
+
+    return OwnerMark
+
+
+def _owner_mark() -> tuple[type[Mark], str | None]:
+    try:
+        return _registry_mark(), None
+    except Exception as exc:  # noqa: BLE001 - a renamed or reshaped executor class
+        # Kept beside the machines instead (FallbackOwners), and the fast path
+        # is off: _psm reports why.
+        return Mark, f"the ownership mark cannot derive from CallbacksExecutor ({exc})"
+
+
+OwnerMark, MARK_PROBLEM = _owner_mark()
+"""The class ownership marks are made of, and why it cannot be the fast path's (or ``None``)."""
 
 
 _REPLACING = threading.Lock()
 
 
-def _claim_in(marks: MutableMapping[Any, Any], key: object, mark: OwnerMark) -> bool:
+def _claim_in(marks: MutableMapping[Any, Any], key: object, mark: Mark) -> bool:
     current = marks.setdefault(key, mark)
     if current is mark:
         return True
@@ -79,7 +99,7 @@ class RegistryOwners:
     __slots__ = ()
 
     @staticmethod
-    def claim(machine: Any, mark: OwnerMark) -> bool:
+    def claim(machine: Any, mark: Mark) -> bool:
         """Make ``machine`` belong to ``mark``'s orchestrator, unless another live one owns it.
 
         Returns:
@@ -105,9 +125,9 @@ class FallbackOwners:
     __slots__ = ("_marks",)
 
     def __init__(self) -> None:
-        self._marks: weakref.WeakKeyDictionary[Any, OwnerMark] = weakref.WeakKeyDictionary()
+        self._marks: weakref.WeakKeyDictionary[Any, Mark] = weakref.WeakKeyDictionary()
 
-    def claim(self, machine: Any, mark: OwnerMark) -> bool:
+    def claim(self, machine: Any, mark: Mark) -> bool:
         """See :meth:`RegistryOwners.claim`."""
         return _claim_in(self._marks, machine, mark)
 
