@@ -42,7 +42,7 @@ IS_V3 = hasattr(statemachine, "StateChart")
 
 _ordered_set: Callable[[Iterable[Any]], Any]
 if IS_V3:
-    from statemachine.orderedset import OrderedSet as _ordered_set
+    from statemachine.orderedset import OrderedSet as _ordered_set  # noqa: N813 - a factory here
 else:  # 2.x keeps one scalar: no set is ever built
     _ordered_set = list
 
@@ -141,7 +141,7 @@ def read_state(machine: Any, shape: ChartShape) -> tuple[list[str], dict[str, li
     if raw is None:
         ids: list[str] = []
     elif isinstance(raw, MutableSet):
-        ids = [by_value[value] for value in raw]
+        ids = [by_value[value] for value in raw]  # pyright: ignore[reportUnknownVariableType]
     else:
         ids = [by_value[raw]]
     if not IS_V3:
@@ -163,7 +163,7 @@ def _instance_state(machine: Any, value: Any) -> Any:
     config = getattr(machine, "_config", None)
     if config is not None:  # 3.1 and later
         return config._instance_states[value]  # noqa: SLF001
-    state = type(machine).states_map[value]  # 3.0
+    state: Any = machine.__class__.states_map[value]  # 3.0
     return state.for_instance(machine=machine, cache=machine._states_for_instance)  # noqa: SLF001
 
 
@@ -237,7 +237,7 @@ def capture(machine: Any) -> tuple[Any, dict[str, list[Any]] | None, bool]:
     """What :func:`restore_captured` needs to put the machine back as it is now."""
     raw = getattr(machine.model, machine.state_field, None)
     if isinstance(raw, MutableSet):
-        raw = _ordered_set(raw)
+        raw = _ordered_set(raw)  # pyright: ignore[reportUnknownArgumentType]
     if not IS_V3:
         return raw, None, True
     history = {key: list(states) for key, states in machine.history_values.items()}
