@@ -23,7 +23,11 @@ _Saved = tuple[Any, Any, list[tuple[str, Any]], list[tuple[str, Any]]]
 
 
 def _capture_data(source: Any, attributes: tuple[str, ...]) -> list[tuple[str, Any]]:
-    return [(name, copy.deepcopy(getattr(source, name, _MISSING))) for name in attributes]
+    saved: list[tuple[str, Any]] = []
+    for name in attributes:
+        value = getattr(source, name, _MISSING)
+        saved.append((name, value if value is _MISSING else copy.deepcopy(value)))
+    return saved
 
 
 def _restore_data(source: Any, saved: list[tuple[str, Any]]) -> None:
