@@ -619,12 +619,9 @@ def _finished(here: str, value: Any, shape: _psm.ChartShape, ids: list[str]) -> 
     if type(value) is not bool:
         raise _type_error(here, '"finished"', value)
     states = shape.states
-    if not _psm.IS_V3:
-        # 2.x engines never stop: every 2.x snapshot says False.
-        at_final = can_finish = False
-    else:
-        at_final = any(states[i].final and states[i].parent is None for i in ids)
-        can_finish = at_final or any(states[i].parallel and states[i].parent is None for i in ids)
+    at_final = any(states[i].final and states[i].parent is None for i in ids)
+    # A chart whose top-level parallel state has every region final stops too (3.x).
+    can_finish = at_final or any(states[i].parallel and states[i].parent is None for i in ids)
     if (value and not can_finish) or (at_final and not value):
         msg = (
             f'{here}: "finished" is {value}, which its configuration {ids} contradicts (a '

@@ -145,7 +145,9 @@ def read_state(machine: Any, shape: ChartShape) -> tuple[list[str], dict[str, li
     else:
         ids = [by_value[raw]]
     if not IS_V3:
-        return ids, {}, False
+        # A 2.x engine never stops; a machine in a final state is finished all the same
+        # (3.x stops it there), so that a snapshot means the same on every line.
+        return ids, {}, any(shape.states[i].final for i in ids)
     history = {key: [s.id for s in states] for key, states in machine.history_values.items()}
     return ids, history, not machine._engine.running  # noqa: SLF001
 
