@@ -222,6 +222,10 @@ def has_queued_events(machine: Any) -> bool:
     """Whether events wait in the machine's queues (3.x: delayed ones included)."""
     engine = machine._engine  # noqa: SLF001
     if IS_V3:
+        if not engine.running:
+            # A finished chart never processes an event again; 3.0 and 3.1 leave the
+            # events sent to it in its queue for good (3.2 drops them).
+            return False
         return not (engine.external_queue.is_empty() and engine.internal_queue.is_empty())
     return bool(engine._external_queue)  # noqa: SLF001
 
