@@ -76,7 +76,7 @@ with bench.atomic():
 
 
 @upgrade(Bench, version=1)
-def to_v1(data: dict[str, Any], saved_version: int) -> dict[str, Any]:
+def to_v1(data: dict[str, Any], saved_version: int) -> dict[str, Any]:  # noqa: ARG001
     data["version"] = 1
     return data
 
