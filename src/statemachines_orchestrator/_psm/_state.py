@@ -35,6 +35,7 @@ __all__ = [
     "read_state",
     "restore_captured",
     "shape_of",
+    "write_history",
     "write_state",
 ]
 
@@ -68,7 +69,16 @@ class StateShape:
 class ChartShape:
     """The states of one machine class, by id and by value, and its history pseudo-states."""
 
-    __slots__ = ("__weakref__", "by_value", "flat", "history", "states", "top")
+    __slots__ = (
+        "__weakref__",
+        "by_value",
+        "flat",
+        "history",
+        "states",
+        "top",
+        "top_final",
+        "top_parallel",
+    )
 
     def __init__(self, cls: type[Any]) -> None:
         self.states: dict[str, StateShape] = {}
@@ -83,6 +93,10 @@ class ChartShape:
             h: shape.id for shape in self.states.values() for h in shape.history
         }
         self.flat: bool = all(not s.children for s in self.states.values())
+        self.top_final: frozenset[str] = frozenset(i for i in self.top if self.states[i].final)
+        self.top_parallel: frozenset[str] = frozenset(
+            i for i in self.top if self.states[i].parallel
+        )
 
 
 _SHAPES: weakref.WeakKeyDictionary[type[Any], ChartShape] = weakref.WeakKeyDictionary()
@@ -179,6 +193,13 @@ def write_state(
 ) -> None:
     """Put ``machine`` in a checked configuration, history and finished flag, running nothing."""
     setattr(machine.model, machine.state_field, _raw_value(shape, ids))
+    write_history(machine, shape, history, finished=finished)
+
+
+def write_history(
+    machine: Any, shape: ChartShape, history: Mapping[str, Sequence[str]], *, finished: bool
+) -> None:
+    """Set a machine's checked history values and finished flag (3.x; nothing on 2.x)."""
     if not IS_V3:
         return
     states = shape.states
