@@ -15,7 +15,6 @@ restoring stays cheap) before a machine is built or wired.
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
@@ -60,7 +59,13 @@ Upgrade = Callable[[dict[str, Any], int], dict[str, Any]]
 
 _O = TypeVar("_O", bound="Orchestrator")
 
-_UPGRADES: weakref.WeakKeyDictionary[type[Any], tuple[int, Upgrade]] = weakref.WeakKeyDictionary()
+_UPGRADE = "_statemachines_orchestrator_snapshot_upgrade"
+"""The attribute of an orchestrator class's own ``__dict__`` that holds its registered
+upgrade, ``(version, function)``: never inherited, since a subclass is another class
+with snapshots of its own."""
+
+_SCALARS = frozenset({str, int, bool, type(None)})
+"""The JSON types a value is copied by reference for (floats need a finiteness check)."""
 
 _RESERVED_DATA_NAMES = frozenset(
     {"model", "state_field", "history_values", "start_value", "start_configuration_values"}
@@ -72,9 +77,14 @@ def class_path(cls: type[Any]) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+def _registered(cls: type[Any]) -> tuple[int, Upgrade] | None:
+    registered: tuple[int, Upgrade] | None = cls.__dict__.get(_UPGRADE)
+    return registered
+
+
 def version_of(cls: type[Any]) -> int:
     """The snapshot version of an orchestrator class: its upgrade's, or 0."""
-    registered = _UPGRADES.get(cls)
+    registered = _registered(cls)
     return 0 if registered is None else registered[0]
 
 
@@ -100,7 +110,7 @@ def register_upgrade(cls: type[Any], version: int, function: Upgrade) -> None:
             f"{function!r}"
         )
         raise SnapshotTypeError(msg)
-    _UPGRADES[cls] = (version, function)
+    type.__setattr__(cls, _UPGRADE, (version, function))
 
 
 # --- what a machine class declares --------------------------------------------------------
@@ -263,31 +273,34 @@ def snapshot(orc: Orchestrator) -> dict[str, Any]:
 def _collect(
     orc: Orchestrator, name: str, source: Any, attributes: tuple[str, ...], declaration: str
 ) -> dict[str, Any]:
-    if not attributes:
-        return {}
-    machine = vars(orc)[name]
-    owner = "model of machine" if source is not machine else "machine"
-    where = f"{type(orc).__qualname__}: {owner} {name!r} ({type(machine).__qualname__})"
     data: dict[str, Any] = {}
+    if not attributes:
+        return data
+    machine = vars(orc)[name]
+    model = source is not machine
     for attribute in attributes:
-        if source is not machine and attribute == machine.state_field:
+        if model and attribute == machine.state_field:
             msg = (
-                f"{where} lists its state field {attribute!r} in {declaration}; the snapshot "
-                f"saves the configuration already: remove it from {declaration}"
+                f"{_owner(orc, name, source)} lists its state field {attribute!r} in "
+                f"{declaration}; the snapshot saves the configuration already: remove it "
+                f"from {declaration}"
             )
             raise SnapshotTypeError(msg)
         try:
             value = getattr(source, attribute)
         except AttributeError:
             msg = (
-                f"{where} has no attribute {attribute!r}, which its class lists in "
-                f"{declaration}; give it a value in __init__ or a class-level default"
+                f"{_owner(orc, name, source)} has no attribute {attribute!r}, which its class "
+                f"lists in {declaration}; give it a value in __init__ or a class-level default"
             )
             raise SnapshotError(msg) from None
+        if value.__class__ in _SCALARS:
+            data[attribute] = value
+            continue
 
         def fail(path: tuple[Any, ...], bad: Any, attribute: str = attribute) -> None:
             msg = (
-                f"{where}: attribute {attribute!r}{_path_text(path)} holds "
+                f"{_owner(orc, name, source)}: attribute {attribute!r}{_path_text(path)} holds "
                 f"{type(bad).__qualname__} {bad!r}, which is not JSON data (str, int, finite "
                 f"float, bool, None, list, dict with str keys); store it in a JSON form, or "
                 f"remove {attribute!r} from {declaration}"
@@ -298,6 +311,13 @@ def _collect(
     return data
 
 
+def _owner(orc: Orchestrator, name: str, source: Any) -> str:
+    """How errors name a machine (or its model) of ``orc``."""
+    machine = vars(orc)[name]
+    owner = "machine" if source is machine else "model of machine"
+    return f"{type(orc).__qualname__}: {owner} {name!r} ({type(machine).__qualname__})"
+
+
 # --- restoring ------------------------------------------------------------------------------
 
 
@@ -306,15 +326,14 @@ class _Plan:
 
     __slots__ = ("data", "field", "finished", "given", "history", "ids", "model", "shape")
 
-    def __init__(  # noqa: PLR0913 - one argument per attribute of this record
+    def __init__(  # noqa: PLR0913, PLR0917 - one per attribute, positional for speed
         self,
         field: MachineField,
         given: Any,
         shape: _psm.ChartShape,
         ids: list[str],
         history: dict[str, list[str]],
-        *,
-        finished: bool,
+        finished: bool,  # noqa: FBT001 - positional, for speed; a private record
         data: dict[str, Any],
         model: dict[str, Any],
     ) -> None:
@@ -421,7 +440,7 @@ def _upgraded(cls: type[Orchestrator], data: Any, where: str) -> dict[str, Any]:
             f"it with the release of your application that wrote it"
         )
         raise SnapshotVersionError(msg)
-    registered = _UPGRADES.get(cls)
+    registered = _registered(cls)
     if saved < 0 or registered is None:
         msg = f"{where}: the snapshot's version {saved} does not exist (versions start at 0)"
         raise SnapshotVersionError(msg)
@@ -571,6 +590,39 @@ def _apply_data(machine: Any, plan: _Plan) -> None:
 
 def _plan(where: str, name: str, field: MachineField, entry: Any, given: Any) -> _Plan:
     """Check one machine's entry of a snapshot against its class (the given machine's)."""
+    # The common case, checked inline: a flat machine in one state, no history, JSON
+    # scalars for data. Anything else, and every error, takes the full path below.
+    if entry.__class__ is dict and entry.keys() == MACHINE_KEYS:
+        machine_cls: type[Any] = field.expected_class if given is None else given.__class__
+        info: MachineInfo | None = machine_cls.__dict__.get(_INFO)
+        ids = entry["configuration"]
+        history = entry["history"]
+        data = entry["data"]
+        model = entry["model"]
+        if (
+            info is not None
+            and info.shape.flat
+            and entry["class"] == info.path
+            and ids.__class__ is list
+            and len(ids) == 1
+            and ids[0].__class__ is str
+            and ids[0] in info.shape.states
+            and entry["finished"] is (ids[0] in info.shape.top_final)
+            and history.__class__ is dict
+            and not history
+            and model.__class__ is dict
+            and not model
+            and not info.model_fields
+            and data.__class__ is dict
+            and len(data) == len(info.fields)
+            and all(data.get(f, data).__class__ in _SCALARS for f in info.fields)
+        ):
+            return _Plan(field, given, info.shape, [ids[0]], {}, entry["finished"], dict(data), {})
+    return _checked_plan(where, name, field, entry, given)
+
+
+def _checked_plan(where: str, name: str, field: MachineField, entry: Any, given: Any) -> _Plan:
+    """:func:`_plan`, every rule checked one by one, each failure with its own message."""
     here = f"{where}: machine {name!r}"
     if entry.__class__ is not dict:
         raise _type_error(here, "its snapshot", entry)
@@ -589,8 +641,6 @@ def _plan(where: str, name: str, field: MachineField, entry: Any, given: Any) ->
             f'saved class by field name, or register an upgrade that changes "class"'
         )
         raise SnapshotError(msg)
-    # The common cases (one state of a flat machine, no history, no data) are checked
-    # inline; anything else, and every error, goes through the functions below.
     ids: Any = entry["configuration"]
     if (
         shape.flat
@@ -618,7 +668,7 @@ def _plan(where: str, name: str, field: MachineField, entry: Any, given: Any) ->
         model = {}
     else:
         model = _data(here, '"model"', model, info.model_fields, "snapshot_model_fields")
-    return _Plan(field, given, shape, ids, history, finished=finished, data=data, model=model)
+    return _Plan(field, given, shape, ids, history, finished, data, model)
 
 
 def _configuration(

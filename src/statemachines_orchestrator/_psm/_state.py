@@ -247,7 +247,11 @@ def has_queued_events(machine: Any) -> bool:
             # A finished chart never processes an event again; 3.0 and 3.1 leave the
             # events sent to it in its queue for good (3.2 drops them).
             return False
-        return not (engine.external_queue.is_empty() and engine.internal_queue.is_empty())
+        # The heaps are read without their lock: only an empty one answers at once.
+        external, internal = engine.external_queue, engine.internal_queue
+        if not external.queue.queue and not internal.queue.queue:
+            return False
+        return not (external.is_empty() and internal.is_empty())
     return bool(engine._external_queue)  # noqa: SLF001
 
 
