@@ -776,8 +776,6 @@ def _data(
             f"data (statemachines_orchestrator.snapshot.upgrade)"
         )
         raise SnapshotError(msg)
-    if not value:
-        return {}
 
     def fail(path: tuple[Any, ...], bad: Any) -> None:
         msg = (

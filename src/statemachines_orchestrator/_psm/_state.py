@@ -31,7 +31,6 @@ __all__ = [
     "clear_queues",
     "has_queued_events",
     "illegal_configuration",
-    "raw_of",
     "read_state",
     "restore_captured",
     "shape_of",
@@ -136,11 +135,6 @@ def illegal_configuration(shape: ChartShape, ids: Sequence[str]) -> str | None:
             if not state.parallel and len(on) != 1:
                 return f"compound state {i!r} has {len(on)} active children, not one"
     return None
-
-
-def raw_of(machine: Any) -> Any:
-    """The raw value of the machine's state field."""
-    return getattr(machine.model, machine.state_field, None)
 
 
 def read_state(machine: Any, shape: ChartShape) -> tuple[list[str], dict[str, list[str]], bool]:
