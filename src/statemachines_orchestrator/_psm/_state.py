@@ -19,6 +19,7 @@ from collections.abc import MutableSet
 from typing import TYPE_CHECKING, Any, Callable
 
 import statemachine
+import statemachine.model
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -27,6 +28,7 @@ __all__ = [
     "ChartShape",
     "StateShape",
     "build_in_state",
+    "build_with_value",
     "capture",
     "clear_queues",
     "has_queued_events",
@@ -39,6 +41,13 @@ __all__ = [
 ]
 
 IS_V3 = hasattr(statemachine, "StateChart")
+
+_Model: Any = statemachine.model.Model  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+_PLAIN_INITS = frozenset(
+    vars(base)["__init__"]
+    for name in ("StateChart", "StateMachine")
+    if (base := getattr(statemachine, name, None)) is not None and "__init__" in vars(base)
+)
 
 _ordered_set: Callable[[Iterable[Any]], Any]
 if IS_V3:
@@ -73,6 +82,7 @@ class ChartShape:
         "by_value",
         "flat",
         "history",
+        "plain_init",
         "states",
         "top",
         "top_final",
@@ -92,6 +102,9 @@ class ChartShape:
             h: shape.id for shape in self.states.values() for h in shape.history
         }
         self.flat: bool = all(not s.children for s in self.states.values())
+        # Whether the class keeps python-statemachine's own __init__ (then it is
+        # built on a model holding its state, with no other argument).
+        self.plain_init: bool = cls.__init__ in _PLAIN_INITS
         self.top_final: frozenset[str] = frozenset(i for i in self.top if self.states[i].final)
         self.top_parallel: frozenset[str] = frozenset(
             i for i in self.top if self.states[i].parallel
@@ -215,7 +228,28 @@ def build_in_state(cls: type[Any], shape: ChartShape, ids: Sequence[str]) -> Any
     """
     initial: Any = cls.initial_state
     raw = _raw_value(shape, ids) if ids else initial.value
+    machine = build_with_value(cls, shape, raw)
+    if not ids:
+        setattr(machine.model, machine.state_field, None)
+    return machine
+
+
+def build_with_value(cls: type[Any], shape: ChartShape, raw: Any) -> Any:
+    """:func:`build_in_state`, given the raw value of the state field (never ``None``)."""
     factory: Any = cls
+    if shape.plain_init:
+        # python-statemachine's own __init__: given a model that holds the state, it
+        # skips the initial transition itself, and costs less than the seam below.
+        model = _Model()
+        model.state = raw
+        machine: Any = factory(model=model)
+    else:
+        machine = _built_through_seam(factory, raw)
+    return machine
+
+
+def _built_through_seam(factory: Any, raw: Any) -> Any:
+    """Build a machine whose class has an ``__init__`` of its own, set to ``raw``."""
     machine: Any = factory.__new__(factory)
 
     def get_engine_in_state(*args: Any, **kwargs: Any) -> Any:
@@ -228,8 +262,6 @@ def build_in_state(cls: type[Any], shape: ChartShape, ids: Sequence[str]) -> Any
         init()
     finally:
         del machine._get_engine  # noqa: SLF001
-    if not ids:
-        setattr(machine.model, machine.state_field, None)
     return machine
 
 
