@@ -472,9 +472,9 @@ def _upgraded(cls: type[Orchestrator], data: Any, where: str) -> dict[str, Any]:
 def restore(cls: type[_O], data: Any, given: dict[str, Any]) -> _O:
     """What :meth:`Orchestrator.restore` does."""
     if not given and _psm.FAST:
-        orc = _restore_common(cls, data)
-        if orc is not None:
-            return orc
+        common = _restore_common(cls, data)
+        if common is not None:
+            return common
     if cls.__orchestrator_pending__:
         _joining.resolve(cls)
     fields = cls.__machine_fields__

@@ -42,12 +42,20 @@ __all__ = [
 
 IS_V3 = hasattr(statemachine, "StateChart")
 
-_Model: Any = statemachine.model.Model  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
-_PLAIN_INITS = frozenset(
-    vars(base)["__init__"]
-    for name in ("StateChart", "StateMachine")
-    if (base := getattr(statemachine, name, None)) is not None and "__init__" in vars(base)
-)
+_Model: Any = statemachine.model.Model
+
+
+def _plain_inits() -> frozenset[object]:
+    inits: set[object] = set()
+    for name in ("StateChart", "StateMachine"):
+        base: Any = getattr(statemachine, name, None)
+        if base is not None and "__init__" in vars(base):
+            inits.add(vars(base)["__init__"])
+    return frozenset(inits)
+
+
+_PLAIN_INITS = _plain_inits()
+"""python-statemachine's own ``__init__`` methods, which take a ``model``."""
 
 _ordered_set: Callable[[Iterable[Any]], Any]
 if IS_V3:
