@@ -49,8 +49,9 @@ def _plain_inits() -> frozenset[object]:
     inits: set[object] = set()
     for name in ("StateChart", "StateMachine"):
         base: Any = getattr(statemachine, name, None)
-        if base is not None and "__init__" in vars(base):
-            inits.add(vars(base)["__init__"])
+        own: dict[str, object] = {} if base is None else dict(base.__dict__)
+        if "__init__" in own:
+            inits.add(own["__init__"])
     return frozenset(inits)
 
 
