@@ -33,6 +33,7 @@ __all__ = [
     "clear_queues",
     "has_queued_events",
     "illegal_configuration",
+    "is_idle",
     "read_state",
     "restore_captured",
     "shape_of",
@@ -159,26 +160,44 @@ def illegal_configuration(shape: ChartShape, ids: Sequence[str]) -> str | None:
     return None
 
 
-def read_state(machine: Any, shape: ChartShape) -> tuple[list[str], dict[str, list[str]], bool]:
+def read_state(
+    machine: Any, shape: ChartShape
+) -> tuple[list[str], dict[str, list[str]], bool] | None:
     """The machine's configuration (state ids), history values and finished flag.
+
+    Returns ``None`` when the machine is not idle (see :func:`is_idle`): it is
+    processing an event or holds queued events.
 
     Raises:
         KeyError: The model holds a value that is no state of the machine's class
             (the unknown value is the exception's argument).
     """
+    engine = machine._engine  # noqa: SLF001
+    # The common case (no lock held, empty queues) is read inline; is_idle() decides
+    # the rest (a finished 3.x chart's dead queue, cancelled delayed events).
+    quiet = (
+        not engine.external_queue.queue.queue and not engine.internal_queue.queue.queue
+        if IS_V3
+        else not engine._external_queue  # noqa: SLF001
+    )
+    if (engine._processing.locked() or not quiet) and not is_idle(machine):  # noqa: SLF001
+        return None
     raw = getattr(machine.model, machine.state_field, None)
     by_value = shape.by_value
-    if raw is None:
-        ids: list[str] = []
-    elif isinstance(raw, MutableSet):
-        ids = [by_value[value] for value in raw]  # pyright: ignore[reportUnknownVariableType]
-    else:
+    try:
         ids = [by_value[raw]]
+    except KeyError:
+        if raw is not None:
+            raise
+        ids = []
+    except TypeError:  # unhashable: the set of values of a 3.x chart
+        ids = [by_value[value] for value in raw]
     if not IS_V3:
         # A 2.x engine never stops; a machine in a final state is finished all the same
         # (3.x stops it there), so that a snapshot means the same on every line.
-        return ids, {}, any(shape.states[i].final for i in ids)
-    history = {key: [s.id for s in states] for key, states in machine.history_values.items()}
+        return ids, {}, not shape.top_final.isdisjoint(ids)
+    values = machine.history_values
+    history = {key: [s.id for s in states] for key, states in values.items()} if values else {}
     return ids, history, not machine._engine.running  # noqa: SLF001
 
 
@@ -272,6 +291,18 @@ def _built_through_seam(factory: Any, raw: Any) -> Any:
     finally:
         del machine._get_engine  # noqa: SLF001
     return machine
+
+
+def is_idle(machine: Any) -> bool:
+    """Whether the machine is neither processing an event nor holding queued events."""
+    engine = machine._engine  # noqa: SLF001
+    if engine._processing.locked():  # noqa: SLF001
+        return False
+    if IS_V3:
+        if engine.external_queue.queue.queue or engine.internal_queue.queue.queue:
+            return not has_queued_events(machine)
+        return True
+    return not engine._external_queue  # noqa: SLF001
 
 
 def has_queued_events(machine: Any) -> bool:
