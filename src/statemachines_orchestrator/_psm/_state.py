@@ -182,7 +182,7 @@ def read_state(
     )
     if (engine._processing.locked() or not quiet) and not is_idle(machine):  # noqa: SLF001
         return None
-    raw = getattr(machine.model, machine.state_field, None)
+    raw: Any = getattr(machine.model, machine.state_field, None)
     by_value = shape.by_value
     try:
         ids = [by_value[raw]]
