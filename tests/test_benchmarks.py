@@ -25,5 +25,7 @@ def test_benchmarks_quick_run() -> None:
         "| injection: toggle, async",
         "| construction: 2 machines",
         "| memory: live orchestrator",
+        "| restore: 2 machines, vs pickle",
+        "| snapshot: 2 machines, vs restore",
     ):
         assert scenario in result.stdout

@@ -87,6 +87,7 @@ def test_package_is_typed() -> None:
 CORE_MODULES = {
     "statemachines_orchestrator",
     "statemachines_orchestrator._annotations",
+    "statemachines_orchestrator._atomic",
     "statemachines_orchestrator._fields",
     "statemachines_orchestrator._init_gen",
     "statemachines_orchestrator._joining",
@@ -94,6 +95,8 @@ CORE_MODULES = {
     "statemachines_orchestrator._psm._binding",
     "statemachines_orchestrator._psm._fallback",
     "statemachines_orchestrator._psm._ownership",
+    "statemachines_orchestrator._psm._state",
+    "statemachines_orchestrator._snapshot",
     "statemachines_orchestrator.exceptions",
     "statemachines_orchestrator.orchestrator",
 }

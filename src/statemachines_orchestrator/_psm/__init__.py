@@ -23,6 +23,21 @@ from statemachines_orchestrator.exceptions import EngineInternalsWarning, Engine
 from . import _binding, _fallback
 from ._ownership import KEY as OWNER_KEY
 from ._ownership import MARK_PROBLEM, FallbackOwners, OwnerMark, RegistryOwners
+from ._state import (
+    ChartShape,
+    build_in_state,
+    build_with_value,
+    capture,
+    clear_queues,
+    has_queued_events,
+    illegal_configuration,
+    is_idle,
+    read_state,
+    restore_captured,
+    shape_of,
+    write_history,
+    write_state,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -46,6 +61,23 @@ __all__ = [
     "unwire",
     "wire",
     "wire_registries",
+]
+# Snapshots and atomic steps (._state).
+__all__ += [
+    "ChartShape",
+    "build_in_state",
+    "build_with_value",
+    "capture",
+    "clear_queues",
+    "has_queued_events",
+    "illegal_configuration",
+    "is_idle",
+    "read_state",
+    "registry_of",
+    "restore_captured",
+    "shape_of",
+    "write_history",
+    "write_state",
 ]
 
 VERSION: str = str(getattr(statemachine, "__version__", "unknown"))
@@ -248,6 +280,11 @@ else:
 claim = _owners.claim
 free = _owners.free
 owner_of = _owners.owner_of
+
+
+def registry_of(machine: Any) -> Any:
+    """A machine's callback registry (:data:`REGISTRY_PATH`; fast path only)."""
+    return machine._callbacks._registry  # noqa: SLF001
 
 
 def wire_registries(registries: Iterable[Mapping[str, Any]], orc: object, name: str) -> None:
