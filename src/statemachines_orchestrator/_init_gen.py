@@ -64,6 +64,7 @@ def make_init(cls: type[Orchestrator], fields: Mapping[str, MachineField]) -> Ca
         f"{p}wire": _psm.wire_registries,
         f"{p}mark": _psm.OwnerMark,
         f"{p}key": _psm.OWNER_KEY,
+        f"{p}owned": _psm.OWNED_REGISTRY,
         f"{p}release": _joining.release,
         f"{p}post_init": _joining.post_init,
         f"{p}type": type,

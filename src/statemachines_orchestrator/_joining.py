@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import _psm
+from . import _attachments, _psm
 from ._fields import resolve_pending
 from .exceptions import (
     InvalidMachineFieldError,
@@ -138,6 +138,8 @@ def attach(machine: Any, orc: Orchestrator, name: str) -> None:
         _refuse_owned(orc, name, _psm.owner_of(machine))
     try:
         _psm.wire(machine, orc, type(orc).orchestrator_name)
+        if _attachments.ATTACHED:  # listeners, traces: see _attachments
+            _attachments.joined(orc, name, machine)
     except BaseException:
         detach(machine)
         raise

@@ -26,6 +26,8 @@ __all__ = [
     "StateFieldIsNotUniqueError",
     "UnexpectedAnnotationTypeError",
     "UnresolvedAnnotationError",
+    "ObservationNotSupportedError",
+    "OpenTelemetryNotInstalledError",
 ]
 
 
@@ -122,4 +124,21 @@ class EngineInternalsWarning(RuntimeWarning):
     and it does not reach ``invoke`` handlers nor guards evaluated by
     ``enabled_events()``); on 2.x building an orchestrator raises
     :class:`EngineNotSupportedError`.
+    """
+
+
+class ObservationNotSupportedError(OrchestratorError, RuntimeError):
+    """Listeners, traces or instrumentation cannot be attached on this python-statemachine.
+
+    They reach into python-statemachine's internals (a machine's callback
+    registry and engine); when the installed release's internals are not the
+    ones this release knows, attaching raises this error, naming the version
+    and what to install.
+    """
+
+
+class OpenTelemetryNotInstalledError(OrchestratorError, ImportError):
+    """:mod:`statemachines_orchestrator.otel` is used without ``opentelemetry-api``.
+
+    Install the extra: ``pip install 'statemachines-orchestrator[otel]'``.
     """

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from types import FrameType
 
+    from .listeners import ListenerHandle
+
 __all__ = ["API_NAMES", "Orchestrator", "OrchestratorMeta"]
 
 DEFAULT_ORCHESTRATOR_NAME = "orc"
@@ -222,6 +224,27 @@ class Orchestrator(metaclass=OrchestratorMeta):
         """
         _joining.refuse_busy(self, type(self).__machine_fields__, "release()")
         return _joining.release(self)
+
+    def add_listener(self, *listeners: object) -> ListenerHandle:
+        """Attach python-statemachine listeners to every machine, now and later.
+
+        Their callbacks receive python-statemachine's usual parameters, the
+        orchestrator, and the machine's field name as ``field``. Machines that
+        join later (by assignment) get them too; machines that leave
+        (:meth:`release`, replacement) lose them. See
+        :mod:`statemachines_orchestrator.listeners`.
+
+        Returns:
+            A handle whose ``remove()`` detaches these listeners.
+
+        Raises:
+            MachineBusyError: A machine is processing an event (called from a callback).
+            ObservationNotSupportedError: The installed python-statemachine's
+                internals are not the ones this release knows.
+        """
+        from .listeners import add_listener  # noqa: PLC0415 - loaded on first use
+
+        return add_listener(self, listeners)
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Replace a machine: the new one is checked and wired, the old one unwired."""

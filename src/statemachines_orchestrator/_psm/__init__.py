@@ -20,7 +20,7 @@ import statemachine
 
 from statemachines_orchestrator.exceptions import EngineInternalsWarning, EngineNotSupportedError
 
-from . import _binding, _fallback
+from . import _binding, _fallback, _listening, _observe
 from ._ownership import KEY as OWNER_KEY
 from ._ownership import FallbackOwners, OwnerMark, RegistryOwners
 
@@ -46,6 +46,15 @@ __all__ = [
     "unwire",
     "wire",
     "wire_registries",
+    # Listeners and traces (issue 9).
+    "CURRENT_EVENT",
+    "FIELD_PARAMETER",
+    "OWNED_REGISTRY",
+    "listen",
+    "unlisten",
+    "unwatch",
+    "watch",
+    "watched",
 ]
 
 VERSION: str = str(getattr(statemachine, "__version__", "unknown"))
@@ -227,8 +236,18 @@ wire: Callable[[Any, object, str], None]
 unwire: Callable[[Any], None]
 if FAST:
     _owners = RegistryOwners()
-    wire = _binding.wire
-    unwire = _binding.unwire
+
+    def wire(machine: Any, orc: object, name: str) -> None:
+        """Make every callback of ``machine`` that asks for ``name`` receive ``orc``."""
+        _binding.wire(machine, orc, name)
+        _listening.own_registry(machine)
+
+    def unwire(machine: Any) -> None:
+        """Undo :func:`wire`, and detach the orchestrator's listeners and observers."""
+        _binding.unwire(machine)
+        _listening.disown_registry(machine)
+        _listening.unlisten_all(machine)
+        _observe.unwatch(machine)
 elif IS_V3:
     _owners = FallbackOwners()
     wire = _fallback.wire
@@ -279,3 +298,17 @@ def configuration_of(machine: Any) -> Any:
         return machine.current_state_value
     values = list(values)
     return values[0] if len(values) == 1 else values
+
+
+# --------------------------------------------------------------------------- listeners, traces
+
+OWNED_REGISTRY = _listening.OwnedRegistry
+"""The class a wired machine's callback registry takes (see :mod:`._listening`)."""
+
+FIELD_PARAMETER = _listening.FIELD_PARAMETER
+CURRENT_EVENT = _observe.CURRENT
+listen = _listening.listen
+unlisten = _listening.unlisten
+watch = _observe.watch
+unwatch = _observe.unwatch
+watched = _observe.watched

@@ -1,0 +1,93 @@
+"""The record of one processed event, shared by traces and instrumentations.
+
+Made by :mod:`._psm._observe` for every event a watched machine processes,
+and handed to every observer of that machine: a :class:`~.trace.Trace` keeps
+them, the OpenTelemetry instrumentation turns each into a span. Public as
+:class:`statemachines_orchestrator.trace.TraceRecord`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["NOT_ALLOWED", "RAISED", "TAKEN", "TraceRecord"]
+
+TAKEN = "taken"
+"""The event took a transition."""
+
+NOT_ALLOWED = "not allowed"
+"""No transition of the current state(s) accepts the event (or every guard refused it)."""
+
+RAISED = "raised"
+"""A callback of the event (a guard, an action) raised an exception."""
+
+
+class TraceRecord:
+    """One event a machine processed: what it was, what it did, and what sent it.
+
+    Attributes:
+        field: The orchestrator's field name of the machine that processed it.
+        event: The event's name, as sent.
+        arguments: The event's positional and keyword arguments as ``repr``,
+            bounded in length (``"()"`` for none).
+        source: The machine's state value before the event (a tuple of values
+            when several states are active, on a statechart).
+        target: The state value after it (the same as ``source`` when no
+            transition was taken).
+        started: When the machine began processing it (:func:`time.monotonic`).
+        ended: When it was done with it (:func:`time.monotonic`).
+        outcome: ``"taken"``, ``"not allowed"`` or ``"raised"``.
+        error: ``repr`` of the exception a callback raised, or ``None``.
+        cause: The record of the event whose callback sent this one, in
+            whichever machine, or ``None`` when it was sent from outside
+            every watched machine.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_engine",
+        "_exception",
+        "_token",
+        "arguments",
+        "cause",
+        "ended",
+        "error",
+        "event",
+        "field",
+        "outcome",
+        "source",
+        "started",
+        "target",
+    )
+
+    field: str
+    event: str
+    arguments: str
+    source: Any
+    target: Any
+    started: float
+    ended: float
+    outcome: str
+    error: str | None
+    cause: TraceRecord | None
+
+    def __repr__(self) -> str:
+        return (
+            f"<TraceRecord {self.field}.{self.event}{self.arguments} "
+            f"{self.source!r} -> {self.target!r} {self.outcome}>"
+        )
+
+    @property
+    def duration(self) -> float:
+        """Seconds between :attr:`started` and :attr:`ended`."""
+        return self.ended - self.started
+
+    @property
+    def depth(self) -> int:
+        """How many causes lead to this record (0 for an event sent from outside)."""
+        depth = 0
+        cause = self.cause
+        while cause is not None:
+            depth += 1
+            cause = cause.cause
+        return depth
