@@ -134,6 +134,9 @@ def _inline_path(p: str, names: list[str], fits: list[str], *, post_init: bool) 
         *(f"                {p}own[{name!r}] = {name}" for name in names),
         "                try:",
         f"                    {p}wire(({registries}), self, {p}name)",
+        # Listeners added later with python-statemachine's add_listener() are
+        # wired too (see _psm._listening).
+        *(f"                    {name}._callbacks.__class__ = {p}owned" for name in names),
         f"                except {p}BaseException:",
         f"                    {p}release(self)",
         "                    raise",
