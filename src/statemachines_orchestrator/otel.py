@@ -148,7 +148,7 @@ class Instrumentation:
         token = self._tokens.pop(id(record), None)
         if token is not None:
             otel_context.detach(token)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-        if span is None:  # pragma: no cover - begun before the instrumentation was attached
+        if span is None:  # begun before the instrumentation was attached
             return
         span.set_attribute("orchestrator.target", _attribute(record.target))
         span.set_attribute("orchestrator.outcome", record.outcome)
