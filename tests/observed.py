@@ -105,7 +105,7 @@ class AsyncPayment(StateMachine):
     tasks: list[Any]
 
     async def after_authorize(self, orc: Any) -> None:
-        import asyncio  # noqa: PLC0415 - only the async machines need it
+        import asyncio
 
         self.tasks = [asyncio.ensure_future(orc.shipping.release())]
 

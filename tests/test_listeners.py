@@ -18,7 +18,7 @@ from statemachines_orchestrator import (
 )
 from statemachines_orchestrator.listeners import ListenerHandle, remove_listener
 
-from .observed import AsyncOrder, AsyncPayment, AsyncShipping, AsyncShop, Shop, Shipping, shop
+from .observed import AsyncOrder, AsyncPayment, AsyncShipping, AsyncShop, Shipping, shop
 
 
 class Recorder:

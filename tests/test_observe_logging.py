@@ -27,7 +27,9 @@ def test_cross_machine_events_are_logged_at_debug(
     handle.remove()
     assert {r.levelno for r in caplog.records} == {logging.DEBUG}
     events = [
-        r.getMessage() for r in caplog.records if r.name == "statemachines_orchestrator._psm._observe"
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "statemachines_orchestrator._psm._observe"
     ]
     assert events == [
         "payment.authorize(amount=30) sent by order.place",

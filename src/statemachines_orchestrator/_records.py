@@ -70,6 +70,10 @@ class TraceRecord:
     outcome: str
     error: str | None
     cause: TraceRecord | None
+    # Kept by the engine hooks while the event is processed (see _psm._observe).
+    _engine: Any
+    _token: Any
+    _exception: BaseException | None
 
     def __repr__(self) -> str:
         return (

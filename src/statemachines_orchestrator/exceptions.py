@@ -20,14 +20,14 @@ __all__ = [
     "MachineFieldShadowsAPIError",
     "MachineTypeMismatchError",
     "NoMachinesOnOrchestratorError",
+    "ObservationNotSupportedError",
+    "OpenTelemetryNotInstalledError",
     "OrchestratorError",
     "OrchestratorNameIsFixedError",
     "OrchestratorNameTypeError",
     "StateFieldIsNotUniqueError",
     "UnexpectedAnnotationTypeError",
     "UnresolvedAnnotationError",
-    "ObservationNotSupportedError",
-    "OpenTelemetryNotInstalledError",
 ]
 
 

@@ -198,7 +198,7 @@ class Trace:
         if not self.records:
             return ""
         origin = self.records[0].started
-        lines = []
+        lines: list[str] = []
         for depth, r in self._tree():
             when = f"{(r.started - origin) * 1000:9.3f} ms  " if times else ""
             states = f"{r.source!r} -> {r.target!r}"

@@ -28,9 +28,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
 __all__ = [
+    "CURRENT_EVENT",
     "FAST",
+    "FIELD_PARAMETER",
     "IS_V3",
     "MACHINE_BASE",
+    "OWNED_REGISTRY",
     "OWNER_KEY",
     "REGISTRY_PATH",
     "RESERVED_CALLBACK_PARAMETERS",
@@ -42,19 +45,15 @@ __all__ = [
     "configuration_of",
     "free",
     "is_processing",
-    "owner_of",
-    "unwire",
-    "wire",
-    "wire_registries",
-    # Listeners and traces (issue 9).
-    "CURRENT_EVENT",
-    "FIELD_PARAMETER",
-    "OWNED_REGISTRY",
     "listen",
+    "owner_of",
     "unlisten",
     "unwatch",
+    "unwire",
     "watch",
     "watched",
+    "wire",
+    "wire_registries",
 ]
 
 VERSION: str = str(getattr(statemachine, "__version__", "unknown"))
@@ -231,23 +230,27 @@ def _unsupported(*_args: object) -> Any:
     raise EngineNotSupportedError(msg)
 
 
+def _fast_wire(machine: Any, orc: object, name: str) -> None:
+    """Make every callback of ``machine`` that asks for ``name`` receive ``orc``."""
+    _binding.wire(machine, orc, name)
+    _listening.own_registry(machine)
+
+
+def _fast_unwire(machine: Any) -> None:
+    """Undo :func:`wire`, and detach the orchestrator's listeners and observers."""
+    _binding.unwire(machine)
+    _listening.disown_registry(machine)
+    _listening.unlisten_all(machine)
+    _observe.unwatch(machine)
+
+
 _owners: RegistryOwners | FallbackOwners
 wire: Callable[[Any, object, str], None]
 unwire: Callable[[Any], None]
 if FAST:
     _owners = RegistryOwners()
-
-    def wire(machine: Any, orc: object, name: str) -> None:
-        """Make every callback of ``machine`` that asks for ``name`` receive ``orc``."""
-        _binding.wire(machine, orc, name)
-        _listening.own_registry(machine)
-
-    def unwire(machine: Any) -> None:
-        """Undo :func:`wire`, and detach the orchestrator's listeners and observers."""
-        _binding.unwire(machine)
-        _listening.disown_registry(machine)
-        _listening.unlisten_all(machine)
-        _observe.unwatch(machine)
+    wire = _fast_wire
+    unwire = _fast_unwire
 elif IS_V3:
     _owners = FallbackOwners()
     wire = _fallback.wire

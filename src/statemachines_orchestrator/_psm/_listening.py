@@ -82,7 +82,8 @@ def _wrappers(machine: Any) -> Iterator[tuple[Any, Any]]:
 
 def listen(machine: Any, listener: object, orc: object, keyword: str, field: str) -> None:
     """Resolve ``listener``'s callbacks on ``machine``; they receive ``orc`` and ``field``."""
-    resolved = Listeners.from_listeners((Listener.from_obj(listener),))
+    listener_class: Any = Listener
+    resolved = Listeners.from_listeners((listener_class.from_obj(listener),))
     machine._add_listener(resolved, allowed_references=SPECS_SAFE)  # noqa: SLF001
     suffix = f"@{id(listener)}"
     for _executor, wrapper in _wrappers(machine):
@@ -141,11 +142,14 @@ class _WiringExecutor:
 
     def _wired(self, builder: Callable[[], Any]) -> Any:
         callback = builder()
-        mark = self._registry._registry.get(OWNER_KEY)  # noqa: SLF001
-        orc = None if mark is None else mark()
+        registry: Any = self._registry
+        mark: Any = registry._registry.get(OWNER_KEY)  # noqa: SLF001
+        orc: Any = None if mark is None else mark()
         if orc is None:  # pragma: no cover - the owner was collected meanwhile
             return callback
-        new = _binding.wired(callback, orc, type(orc).orchestrator_name)
+        orc_class: Any = orc.__class__
+        keyword: str = orc_class.orchestrator_name
+        new = _binding.wired(callback, orc, keyword)
         return callback if new is None else new
 
     def __iter__(self) -> Iterator[Any]:
@@ -155,7 +159,7 @@ class _WiringExecutor:
         return getattr(self._executor, name)
 
 
-class OwnedRegistry(CallbacksRegistry):  # type: ignore[misc]
+class OwnedRegistry(CallbacksRegistry):
     """The class of a wired machine's callback registry; see the module docstring."""
 
     def __getitem__(self, key: str) -> Any:
@@ -172,6 +176,7 @@ def own_registry(machine: Any) -> None:
 
 def disown_registry(machine: Any) -> None:
     """Undo :func:`own_registry`."""
-    registry = machine._callbacks  # noqa: SLF001
+    registry: Any = machine._callbacks  # noqa: SLF001
     if type(registry) is OwnedRegistry:
-        registry.__class__ = CallbacksRegistry
+        plain: Any = CallbacksRegistry  # what python-statemachine made
+        registry.__class__ = plain

@@ -22,6 +22,7 @@ their events.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import reprlib
@@ -91,11 +92,16 @@ def _arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return text
 
 
+_SCALARS = (str, int, type(None))
+_SETS = (set, frozenset)
+
+
 def _state(machine: Any) -> Any:
-    value = machine.current_state_value
-    if value is None or isinstance(value, (str, int)):
+    value: Any = machine.current_state_value
+    kind: Any = value.__class__
+    if kind in _SCALARS:
         return value
-    if isinstance(value, (set, frozenset)) or type(value).__name__ == "OrderedSet":
+    if kind in _SETS or kind.__name__ == "OrderedSet":  # several active states
         return tuple(value)
     return value
 
@@ -105,7 +111,7 @@ def _begin(engine: Any, trigger: Any) -> TraceRecord | None:
     event = trigger.event
     if hook is None or event is None:
         return None
-    record = TraceRecord()
+    record: Any = TraceRecord()  # Any: its private slots are this module's
     record.field = hook.field
     record.event = str(event)
     args, kwargs = trigger.args, trigger.kwargs
@@ -124,18 +130,19 @@ def _begin(engine: Any, trigger: Any) -> TraceRecord | None:
     for begin in hook.begins:
         begin(record)
     record._token = CURRENT.set(record)  # noqa: SLF001
-    return record
+    begun: TraceRecord = record
+    return begun
 
 
-def _end(record: TraceRecord, outcome: str, error: BaseException | None = None) -> None:
+def _end(record: Any, outcome: str, error: BaseException | None = None) -> None:
     token: Token[TraceRecord | None] = record._token  # noqa: SLF001
     engine = record._engine  # noqa: SLF001
     caught: BaseException | None = record._exception  # noqa: SLF001
     record._engine = record._token = record._exception = None  # noqa: SLF001
-    try:
+    # Begun and ended in one context on every line; should an engine ever end
+    # an event in another, the context it began in keeps its value.
+    with contextlib.suppress(ValueError):
         CURRENT.reset(token)
-    except ValueError:  # pragma: no cover - reset from another context: leave it be
-        pass
     record.ended = time.monotonic()
     record.target = _state(engine.sm)
     if error is not None:
@@ -156,7 +163,7 @@ def _sent(engine: Any, trigger: Any) -> None:
     attributes = trigger.__dict__
     if _CAUSE in attributes:  # put again (a delayed event not due yet): keep the first
         return
-    current = CURRENT.get()
+    current: Any = CURRENT.get()
     attributes[_CAUSE] = current
     if (
         current is not None
@@ -170,22 +177,27 @@ def _sent(engine: Any, trigger: Any) -> None:
 
 
 # --------------------------------------------------------------------------- 2.x
+#
+# Each factory makes a subclass of one engine class; the overridden methods
+# call the engine class's own through names bound here (no super() lookup).
 
 
 def _v2_sync(base: type[Any]) -> type[Any]:
-    class Watched2(base):  # type: ignore[misc, valid-type]
+    put: Any = base.put
+    trigger: Any = base._trigger  # noqa: SLF001
+    activate: Any = base._activate  # noqa: SLF001
+
+    class Watched2(base):  # type: ignore[misc]
         def put(self, trigger_data: Any, *args: Any, **kwargs: Any) -> Any:
             _sent(self, trigger_data)
-            return super().put(trigger_data, *args, **kwargs)
+            return put(self, trigger_data, *args, **kwargs)
 
         def _trigger(self, trigger_data: Any) -> Any:
-            if trigger_data.event == _INITIAL:
-                return super()._trigger(trigger_data)
-            record = _begin(self, trigger_data)
+            record = None if trigger_data.event == _INITIAL else _begin(self, trigger_data)
             if record is None:
-                return super()._trigger(trigger_data)
+                return trigger(self, trigger_data)
             try:
-                result = super()._trigger(trigger_data)
+                result = trigger(self, trigger_data)
             except BaseException as exc:
                 _end_v2(record, exc)
                 raise
@@ -193,11 +205,11 @@ def _v2_sync(base: type[Any]) -> type[Any]:
             return result
 
         def _activate(self, trigger_data: Any, transition: Any) -> Any:
-            record = CURRENT.get()
+            record: Any = CURRENT.get()
             if record is None or record._engine is not self:  # noqa: SLF001
-                return super()._activate(trigger_data, transition)
+                return activate(self, trigger_data, transition)
             record.outcome = _ACTIVATING
-            executed, result = super()._activate(trigger_data, transition)
+            executed, result = activate(self, trigger_data, transition)
             record.outcome = TAKEN if executed else ""
             return executed, result
 
@@ -205,19 +217,21 @@ def _v2_sync(base: type[Any]) -> type[Any]:
 
 
 def _v2_async(base: type[Any]) -> type[Any]:
-    class Watched2Async(base):  # type: ignore[misc, valid-type]
+    put: Any = base.put
+    trigger: Any = base._trigger  # noqa: SLF001
+    activate: Any = base._activate  # noqa: SLF001
+
+    class Watched2Async(base):  # type: ignore[misc]
         def put(self, trigger_data: Any, *args: Any, **kwargs: Any) -> Any:
             _sent(self, trigger_data)
-            return super().put(trigger_data, *args, **kwargs)
+            return put(self, trigger_data, *args, **kwargs)
 
         async def _trigger(self, trigger_data: Any) -> Any:
-            if trigger_data.event == _INITIAL:
-                return await super()._trigger(trigger_data)
-            record = _begin(self, trigger_data)
+            record = None if trigger_data.event == _INITIAL else _begin(self, trigger_data)
             if record is None:
-                return await super()._trigger(trigger_data)
+                return await trigger(self, trigger_data)
             try:
-                result = await super()._trigger(trigger_data)
+                result = await trigger(self, trigger_data)
             except BaseException as exc:
                 _end_v2(record, exc)
                 raise
@@ -225,18 +239,18 @@ def _v2_async(base: type[Any]) -> type[Any]:
             return result
 
         async def _activate(self, trigger_data: Any, transition: Any) -> Any:
-            record = CURRENT.get()
+            record: Any = CURRENT.get()
             if record is None or record._engine is not self:  # noqa: SLF001
-                return await super()._activate(trigger_data, transition)
+                return await activate(self, trigger_data, transition)
             record.outcome = _ACTIVATING
-            executed, result = await super()._activate(trigger_data, transition)
+            executed, result = await activate(self, trigger_data, transition)
             record.outcome = TAKEN if executed else ""
             return executed, result
 
     return Watched2Async
 
 
-def _end_v2(record: TraceRecord, exc: BaseException) -> None:
+def _end_v2(record: Any, exc: BaseException) -> None:
     from statemachine.exceptions import TransitionNotAllowed  # noqa: PLC0415
 
     if isinstance(exc, TransitionNotAllowed) and record.outcome != _ACTIVATING:
@@ -249,17 +263,21 @@ def _end_v2(record: TraceRecord, exc: BaseException) -> None:
 
 
 def _v3_sync(base: type[Any]) -> type[Any]:
-    class Watched3(base):  # type: ignore[misc, valid-type]
+    put: Any = base.put
+    select: Any = base.select_transitions
+    microstep: Any = base.microstep
+
+    class Watched3(base):  # type: ignore[misc]
         def put(self, trigger_data: Any, *args: Any, **kwargs: Any) -> Any:
             _sent(self, trigger_data)
-            return super().put(trigger_data, *args, **kwargs)
+            return put(self, trigger_data, *args, **kwargs)
 
         def select_transitions(self, trigger_data: Any) -> Any:
             record = _begin(self, trigger_data)
             if record is None:
-                return super().select_transitions(trigger_data)
+                return select(self, trigger_data)
             try:
-                transitions = super().select_transitions(trigger_data)
+                transitions = select(self, trigger_data)
             except BaseException as exc:
                 _end(record, RAISED, exc)
                 raise
@@ -272,9 +290,9 @@ def _v3_sync(base: type[Any]) -> type[Any]:
         def microstep(self, transitions: Any, trigger_data: Any) -> Any:
             record = trigger_data.__dict__.pop(_RECORD, None)
             if record is None:
-                return super().microstep(transitions, trigger_data)
+                return microstep(self, transitions, trigger_data)
             try:
-                result = super().microstep(transitions, trigger_data)
+                result = microstep(self, transitions, trigger_data)
             except BaseException as exc:
                 _end(record, RAISED, exc)
                 raise
@@ -285,17 +303,21 @@ def _v3_sync(base: type[Any]) -> type[Any]:
 
 
 def _v3_async(base: type[Any]) -> type[Any]:
-    class Watched3Async(base):  # type: ignore[misc, valid-type]
+    put: Any = base.put
+    select: Any = base.select_transitions
+    microstep: Any = base.microstep
+
+    class Watched3Async(base):  # type: ignore[misc]
         def put(self, trigger_data: Any, *args: Any, **kwargs: Any) -> Any:
             _sent(self, trigger_data)
-            return super().put(trigger_data, *args, **kwargs)
+            return put(self, trigger_data, *args, **kwargs)
 
         async def select_transitions(self, trigger_data: Any) -> Any:
             record = _begin(self, trigger_data)
             if record is None:
-                return await super().select_transitions(trigger_data)
+                return await select(self, trigger_data)
             try:
-                transitions = await super().select_transitions(trigger_data)
+                transitions = await select(self, trigger_data)
             except BaseException as exc:
                 _end(record, RAISED, exc)
                 raise
@@ -308,9 +330,9 @@ def _v3_async(base: type[Any]) -> type[Any]:
         async def microstep(self, transitions: Any, trigger_data: Any) -> Any:
             record = trigger_data.__dict__.pop(_RECORD, None)
             if record is None:
-                return await super().microstep(transitions, trigger_data)
+                return await microstep(self, transitions, trigger_data)
             try:
-                result = await super().microstep(transitions, trigger_data)
+                result = await microstep(self, transitions, trigger_data)
             except BaseException as exc:
                 _end(record, RAISED, exc)
                 raise
@@ -333,7 +355,9 @@ _ORIGINAL: dict[type[Any], type[Any]] = {}
 
 
 def _required() -> tuple[str, ...]:
-    return ("put", "select_transitions", "microstep") if _IS_V3 else ("put", "_trigger", "_activate")
+    return (
+        ("put", "select_transitions", "microstep") if _IS_V3 else ("put", "_trigger", "_activate")
+    )
 
 
 def recognise(engine_class: type[Any]) -> str | None:
@@ -376,7 +400,7 @@ def watch(machine: Any, field: str) -> Hook:
     if hook is not None:
         hook.field = field
         return hook
-    cls = type(engine)
+    cls: Any = engine.__class__
     if cls not in _ORIGINAL:
         why = recognise(cls)
         if why is not None:
@@ -393,6 +417,7 @@ def unwatch(machine: Any) -> None:
     if engine is None:
         return
     engine.__dict__.pop(_HOOK, None)
-    original = _ORIGINAL.get(type(engine))
+    cls: Any = engine.__class__
+    original = _ORIGINAL.get(cls)
     if original is not None:
         engine.__class__ = original
