@@ -61,4 +61,4 @@ with instrument(room) as instrumentation:
 if TYPE_CHECKING:
     Trace(Lamp())  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     remove_listener(Lamp(), Printer())  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    trace.timeline(True)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    trace.timeline(True)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]  # noqa: FBT003
