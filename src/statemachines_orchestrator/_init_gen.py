@@ -64,7 +64,7 @@ def make_init(cls: type[Orchestrator], fields: Mapping[str, MachineField]) -> Ca
         f"{p}wire": _psm.wire_registries,
         f"{p}mark": _psm.OwnerMark,
         f"{p}key": _psm.OWNER_KEY,
-        f"{p}owned": _psm.OWNED_REGISTRY,
+        f"{p}owned": _psm.own_listeners,
         f"{p}release": _joining.release,
         f"{p}post_init": _joining.post_init,
         f"{p}type": type,
@@ -136,7 +136,7 @@ def _inline_path(p: str, names: list[str], fits: list[str], *, post_init: bool) 
         f"                    {p}wire(({registries}), self, {p}name)",
         # Listeners added later with python-statemachine's add_listener() are
         # wired too (see _psm._listening).
-        *(f"                    {name}._callbacks.__class__ = {p}owned" for name in names),
+        f"                    {p}owned(({''.join(f'{name}, ' for name in names)}))",
         f"                except {p}BaseException:",
         f"                    {p}release(self)",
         "                    raise",

@@ -33,7 +33,7 @@ __all__ = [
     "FIELD_PARAMETER",
     "IS_V3",
     "MACHINE_BASE",
-    "OWNED_REGISTRY",
+    "OWNED_LISTENERS",
     "OWNER_KEY",
     "REGISTRY_PATH",
     "RESERVED_CALLBACK_PARAMETERS",
@@ -46,6 +46,7 @@ __all__ = [
     "free",
     "is_processing",
     "listen",
+    "own_listeners",
     "owner_of",
     "unlisten",
     "unwatch",
@@ -233,13 +234,13 @@ def _unsupported(*_args: object) -> Any:
 def _fast_wire(machine: Any, orc: object, name: str) -> None:
     """Make every callback of ``machine`` that asks for ``name`` receive ``orc``."""
     _binding.wire(machine, orc, name)
-    _listening.own_registry(machine)
+    _listening.own(machine)
 
 
 def _fast_unwire(machine: Any) -> None:
     """Undo :func:`wire`, and detach the orchestrator's listeners and observers."""
     _binding.unwire(machine)
-    _listening.disown_registry(machine)
+    _listening.disown(machine)
     _listening.unlisten_all(machine)
     _observe.unwatch(machine)
 
@@ -305,8 +306,9 @@ def configuration_of(machine: Any) -> Any:
 
 # --------------------------------------------------------------------------- listeners, traces
 
-OWNED_REGISTRY = _listening.OwnedRegistry
-"""The class a wired machine's callback registry takes (see :mod:`._listening`)."""
+OWNED_LISTENERS = _listening.OwnedListeners
+"""The class a wired machine's ``_listeners`` takes (see :mod:`._listening`)."""
+own_listeners = _listening.own_all
 
 FIELD_PARAMETER = _listening.FIELD_PARAMETER
 CURRENT_EVENT = _observe.CURRENT

@@ -244,11 +244,3 @@ def adapter_parts(callback: Any) -> tuple[Callable[..., Any], Callable[..., Any]
         return None
     closure = callback.__closure__
     return closure[_bind_cell].cell_contents, closure[_func_cell].cell_contents
-
-
-def wired(callback: Any, orc: object, name: str) -> Any:
-    """``callback`` made to receive ``orc`` as ``name``, or ``None`` if it does not ask for it.
-
-    A guard expression is wired in place (and ``None`` returned).
-    """
-    return _replace(callback, _bind(orc, name))

@@ -10,14 +10,15 @@ Two things live here:
   name. Removing one removes its callbacks from the registry again; that is
   possible because every callback python-statemachine resolves for a listener
   is keyed ``"<name>@<id of the listener>"``.
-- the registry of a machine owned by an orchestrator is an
-  :class:`OwnedRegistry` (its class is swapped while the machine is wired),
-  whose lookups, which python-statemachine makes only while resolving
-  listeners, hand out executors that wire what is added to them: a listener
-  added later with python-statemachine's own ``add_listener()`` receives the
-  orchestrator too. Events never look executors up this way (they read the
-  registry's dictionary directly), so this costs them nothing. The registry
-  is not pickled nor copied with its machine.
+- the ``_listeners`` mapping of a machine owned by an orchestrator is an
+  :class:`OwnedListeners`, which python-statemachine's ``add_listener()``
+  updates before it resolves the new listeners' callbacks: the update
+  resolves and wires them first, so a listener added later with
+  python-statemachine's own API receives the orchestrator too. Events never
+  read that mapping, so it costs them nothing; nothing on the objects events
+  use changes (not even a class: an object whose class is swapped loses
+  CPython's specialised attribute access). It pickles and copies as a plain
+  ``dict``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
-from statemachine.callbacks import SPECS_SAFE, CallbacksRegistry
+import statemachine
+from statemachine.callbacks import SPECS_SAFE
 from statemachine.dispatcher import Listener, Listeners
 
 from . import _binding
@@ -36,13 +38,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FIELD_PARAMETER",
-    "OwnedRegistry",
-    "disown_registry",
+    "OwnedListeners",
+    "disown",
     "listen",
-    "own_registry",
+    "own",
+    "own_all",
     "unlisten",
     "unlisten_all",
 ]
+
+_IS_V3 = hasattr(statemachine, "StateChart")
 
 FIELD_PARAMETER = "field"
 """The keyword under which an orchestrator's listeners receive the machine's field name."""
@@ -127,56 +132,58 @@ def unlisten_all(machine: Any) -> None:
     _remove(machine, keep)
 
 
-class _WiringExecutor:
-    """An executor as :class:`OwnedRegistry` hands it out: what is added to it is wired."""
+class OwnedListeners(dict[Any, Any]):
+    """A wired machine's ``_listeners``: listeners added with ``add_listener()`` are wired.
 
-    __slots__ = ("_executor", "_registry")
+    python-statemachine's ``add_listener()`` first records the new listeners
+    in this mapping (``{listener: None}`` on 2.x, ``{id: listener}`` on 3.x),
+    then resolves their callbacks. Recording them here resolves them at once,
+    the same way, and wires them; python-statemachine's own resolution then
+    finds every callback already there. Pickled and copied as a plain dict.
+    """
 
-    def __init__(self, executor: Any, registry: OwnedRegistry) -> None:
-        self._executor = executor
-        self._registry = registry
+    __slots__ = ("machine",)
 
-    def add(self, key: str, spec: Any, builder: Callable[[], Any]) -> Any:
-        """Add as python-statemachine does, then give the callback the orchestrator."""
-        return self._executor.add(key, spec, partial(self._wired, builder))
+    machine: Any
 
-    def _wired(self, builder: Callable[[], Any]) -> Any:
-        callback = builder()
-        registry: Any = self._registry
-        mark: Any = registry._registry.get(OWNER_KEY)  # noqa: SLF001
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Record the listeners, then resolve and wire their callbacks."""
+        added: dict[Any, Any] = dict(*args, **kwargs)
+        super().update(added)
+        listeners = tuple(added.values() if _IS_V3 else added)
+        machine = self.machine
+        mark: Any = machine._callbacks._registry.get(OWNER_KEY)  # noqa: SLF001
         orc: Any = None if mark is None else mark()
-        if orc is None:  # pragma: no cover - the owner was collected meanwhile
-            return callback
+        if orc is None or not listeners:
+            return
+        listener_class: Any = Listener
+        resolved = Listeners.from_listeners(listener_class.from_obj(x) for x in listeners)
+        machine._add_listener(resolved, allowed_references=SPECS_SAFE)  # noqa: SLF001
         orc_class: Any = orc.__class__
-        keyword: str = orc_class.orchestrator_name
-        new = _binding.wired(callback, orc, keyword)
-        return callback if new is None else new
+        _binding.wire(machine, orc, orc_class.orchestrator_name)
 
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._executor)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._executor, name)
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        return (dict, (dict(self),))
 
 
-class OwnedRegistry(CallbacksRegistry):
-    """The class of a wired machine's callback registry; see the module docstring."""
-
-    def __getitem__(self, key: str) -> Any:
-        """Return the executor of ``key``, wiring what is added to it."""
-        return _WiringExecutor(super().__getitem__(key), self)
-
-
-def own_registry(machine: Any) -> None:
-    """Make ``machine``'s registry wire listeners added to it from now on."""
-    registry = machine._callbacks  # noqa: SLF001
-    if type(registry) is CallbacksRegistry:
-        registry.__class__ = OwnedRegistry
+def own(machine: Any) -> None:
+    """Make listeners added to ``machine`` with python-statemachine's API receive its owner."""
+    current = machine._listeners  # noqa: SLF001
+    if type(current) is not OwnedListeners:
+        owned = OwnedListeners(current)
+        owned.machine = machine
+        # object's own __setattr__: a 3.x machine's checks state names, which this is not.
+        object.__setattr__(machine, "_listeners", owned)
 
 
-def disown_registry(machine: Any) -> None:
-    """Undo :func:`own_registry`."""
-    registry: Any = machine._callbacks  # noqa: SLF001
-    if type(registry) is OwnedRegistry:
-        plain: Any = CallbacksRegistry  # what python-statemachine made
-        registry.__class__ = plain
+def own_all(machines: tuple[Any, ...]) -> None:
+    """:func:`own` each machine."""
+    for machine in machines:
+        own(machine)
+
+
+def disown(machine: Any) -> None:
+    """Undo :func:`own`."""
+    current = machine._listeners  # noqa: SLF001
+    if type(current) is OwnedListeners:
+        object.__setattr__(machine, "_listeners", dict(current))

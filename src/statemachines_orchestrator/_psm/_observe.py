@@ -27,6 +27,7 @@ import inspect
 import logging
 import reprlib
 import time
+import weakref
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -75,12 +76,13 @@ class Hook:
         ends: Called with each record, and the exception a callback raised, when it is done.
     """
 
-    __slots__ = ("begins", "ends", "field")
+    __slots__ = ("begins", "ends", "field", "finalizer")
 
     def __init__(self, field: str) -> None:
         self.field = field
         self.begins: tuple[Observer, ...] = ()
         self.ends: tuple[EndObserver, ...] = ()
+        self.finalizer: weakref.finalize[Any, Any] | None = None
 
 
 def _arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
@@ -107,7 +109,7 @@ def _state(machine: Any) -> Any:
 
 
 def _begin(engine: Any, trigger: Any) -> TraceRecord | None:
-    hook: Hook | None = engine.__dict__.get("_statemachines_orchestrator_hook")
+    hook = _HOOKS.get(id(engine))
     event = trigger.event
     if hook is None or event is None:
         return None
@@ -152,7 +154,7 @@ def _end(record: Any, outcome: str, error: BaseException | None = None) -> None:
         record.outcome = RAISED
     else:
         record.outcome = outcome
-    hook: Hook | None = engine.__dict__.get("_statemachines_orchestrator_hook")
+    hook = _HOOKS.get(id(engine))
     if hook is not None:
         for end in hook.ends:
             end(record, error or caught)
@@ -345,7 +347,9 @@ def _v3_async(base: type[Any]) -> type[Any]:
 _RECORD = "_statemachines_orchestrator_record"
 """The attribute of a 3.x trigger that keeps its record between its selection and its microstep."""
 
-_HOOK = "_statemachines_orchestrator_hook"
+_HOOKS: dict[int, Hook] = {}
+"""The hooks of watched engines, by ``id`` of engine (nothing is stored on an engine: an
+attribute added to it would cost its events something even after it is unwatched)."""
 
 _WATCHED: dict[type[Any], type[Any]] = {}
 """Engine class to its watched subclass."""
@@ -386,7 +390,9 @@ def _watched_class(engine_class: type[Any]) -> type[Any]:
 def watched(machine: Any) -> Hook | None:
     """The hook of ``machine``'s engine, or ``None`` when nothing watches it."""
     engine = getattr(machine, "_engine", None)
-    return None if engine is None else engine.__dict__.get(_HOOK)
+    if engine is None or type(engine) not in _ORIGINAL:
+        return None
+    return _HOOKS.get(id(engine))
 
 
 def watch(machine: Any, field: str) -> Hook:
@@ -396,28 +402,30 @@ def watch(machine: Any, field: str) -> Hook:
         LookupError: The machine's engine is not of a kind this module knows.
     """
     engine = machine._engine  # noqa: SLF001
-    hook: Hook | None = engine.__dict__.get(_HOOK)
+    hook = watched(machine)
     if hook is not None:
         hook.field = field
         return hook
     cls: Any = engine.__class__
-    if cls not in _ORIGINAL:
-        why = recognise(cls)
-        if why is not None:
-            raise LookupError(why)
-        engine.__class__ = _watched_class(cls)
+    why = recognise(cls)
+    if why is not None:
+        raise LookupError(why)
     hook = Hook(field)
-    engine.__dict__[_HOOK] = hook
+    key = id(engine)
+    hook.finalizer = weakref.finalize(engine, _HOOKS.pop, key, None)
+    _HOOKS[key] = hook
+    engine.__class__ = _watched_class(cls)
     return hook
 
 
 def unwatch(machine: Any) -> None:
     """Stop watching ``machine``: its engine is python-statemachine's own again."""
     engine = getattr(machine, "_engine", None)
-    if engine is None:
-        return
-    engine.__dict__.pop(_HOOK, None)
-    cls: Any = engine.__class__
+    cls: Any = None if engine is None else engine.__class__
     original = _ORIGINAL.get(cls)
-    if original is not None:
-        engine.__class__ = original
+    if original is None:
+        return
+    engine.__class__ = original
+    hook = _HOOKS.pop(id(engine), None)
+    if hook is not None and hook.finalizer is not None:
+        hook.finalizer.detach()
