@@ -519,3 +519,20 @@ def test_statechart_configurations_and_errors_caught_as_events() -> None:
     assert nothing.outcome == "not allowed"
     assert (boom.outcome, boom.error) == ("raised", "ValueError('boom')")
     assert (error.event, error.cause, error.target) == ("error.execution", boom, "failed")
+
+
+# --------------------------------------------------------------------------- Mermaid's parser
+
+
+def test_mermaids_own_parser_reads_every_sequence_diagram() -> None:
+    from ._mermaid import assert_mermaid_parses
+
+    s = shop()
+    with Trace(s) as trace:
+        s.payment.authorize(amount=0)
+        s.payment.retry("a;b #1 %%c\nd -->> e: f", note={"x": [1, 2]})
+        with pytest.raises(RuntimeError):
+            s.shipping.crash()
+        s.order.place(amount=3)
+    assert_mermaid_parses(trace.mermaid())
+    assert_mermaid_parses(Trace(shop()).mermaid())  # no record: participants only
