@@ -327,3 +327,34 @@ def test_machines_with_late_listeners_pickle_and_copy() -> None:
         assert listener.seen[-1] == ("authorize", twin)
     payment = copy.deepcopy(s.payment)
     assert type(payment._listeners) is not _psm.OWNED_LISTENERS  # noqa: SLF001
+
+
+def test_a_machines_own_listener_given_to_the_orchestrator_too_gets_the_field() -> None:
+    s = shop()
+    recorder = Recorder()
+    s.payment.add_listener(recorder)  # wired with the orchestrator only
+    s.add_listener(recorder)  # now with the field too
+    s.payment.authorize(amount=0)
+    assert ("after", "payment", "authorize", "pending", "refused", "Shop") in recorder.calls
+
+
+def test_psms_add_listener_with_nothing_or_once_the_orchestrator_is_gone() -> None:
+    import gc
+
+    class Lamp(StateMachine):
+        off = State(initial=True)
+        on = State()
+        toggle = off.to(on) | on.to(off)
+
+    class Room(Orchestrator):
+        lamp: Lamp
+
+    lamp = Lamp()
+    room = Room(lamp)
+    lamp.add_listener()
+    del room
+    gc.collect()
+    late = Plain()
+    lamp.add_listener(late)
+    lamp.toggle()
+    assert late.seen == [("toggle", None)]

@@ -18,6 +18,7 @@ from statemachines_orchestrator.otel import Instrumentation, instrument
 from statemachines_orchestrator.trace import Trace
 
 from .observed import AsyncOrder, AsyncPayment, AsyncShipping, AsyncShop, shop
+from .psm_line import PSM3
 
 
 @pytest.fixture
@@ -228,6 +229,7 @@ def test_spans_of_records_begun_before_attaching_are_skipped(
 ) -> None:
     s = shop()
     instrumentation = Instrumentation(s, provider)
+    Trace(s).attach()  # the machines are watched: the event begun is ended
 
     class Attacher:
         def on_transition(self) -> None:
@@ -237,3 +239,33 @@ def test_spans_of_records_begun_before_attaching_are_skipped(
     s.payment.authorize(amount=0)  # attached mid-event: that event has no span
     s.payment.retry()
     assert [span.name for span in exporter.get_finished_spans()] == ["payment.retry"]
+
+
+@pytest.mark.skipif(not PSM3, reason="statecharts are python-statemachine 3.x")
+def test_configurations_are_lists_of_values(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    from statemachine import State, StateChart  # type: ignore[attr-defined, unused-ignore]
+
+    from statemachines_orchestrator import Orchestrator
+
+    class Chart(StateChart):  # type: ignore[misc, valid-type]
+        class both(State.Parallel):  # type: ignore[misc, name-defined]
+            class left(State.Compound):  # type: ignore[misc, name-defined]
+                a = State(initial=True)
+                b = State()
+                go = a.to(b)
+
+            class right(State.Compound):  # type: ignore[misc, name-defined]
+                c = State(initial=True)
+
+    class Panel(Orchestrator):
+        chart: Chart
+
+    p = Panel(Chart())
+    with instrument(p, provider):
+        p.chart.send("go")
+    (span,) = exporter.get_finished_spans()
+    attributes = dict(span.attributes or {})
+    assert sorted(attributes["orchestrator.source"]) == ["a", "both", "c", "left", "right"]  # type: ignore[arg-type]
+    assert sorted(attributes["orchestrator.target"]) == ["b", "both", "c", "left", "right"]  # type: ignore[arg-type]

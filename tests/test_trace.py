@@ -372,11 +372,19 @@ def test_json_lines_to_a_file(tmp_path: Any) -> None:
     assert path.read_text(encoding="utf-8") == trace.to_jsonl()
 
 
+class Level:
+    """A state value JSON cannot hold."""
+
+    def __repr__(self) -> str:
+        return "<Level>"
+
+
 def test_json_values_that_json_cannot_hold_become_reprs() -> None:
     class Valued(StateMachine):
         low = State(initial=True, value=1.5)
-        high = State(final=True, value=("a", 2))
-        rise = low.to(high)
+        middle = State(value=("a", 2))
+        high = State(final=True, value=Level())
+        rise = low.to(middle) | middle.to(high)
 
     class Gauge(Orchestrator):
         gauge: Valued
@@ -384,9 +392,10 @@ def test_json_values_that_json_cannot_hold_become_reprs() -> None:
     g = Gauge(Valued())
     with Trace(g) as trace:
         g.gauge.rise()
-    (row,) = trace.to_dicts()
-    assert row["source"] == 1.5
-    assert row["target"] in (["a", 2], "('a', 2)")
+        g.gauge.rise()
+    first, second = trace.to_dicts()
+    assert (first["source"], first["target"]) == (1.5, ["a", 2])
+    assert second["target"] == "<Level>"
 
 
 def test_a_cause_recorded_before_the_trace_is_no_index() -> None:
@@ -536,3 +545,107 @@ def test_mermaids_own_parser_reads_every_sequence_diagram() -> None:
         s.order.place(amount=3)
     assert_mermaid_parses(trace.mermaid())
     assert_mermaid_parses(Trace(shop()).mermaid())  # no record: participants only
+
+
+def test_async_machines_traced_before_their_initial_state_record_their_events_only() -> None:
+    async def run() -> Trace:
+        s = AsyncShop(AsyncOrder(), AsyncPayment(), AsyncShipping())
+        with Trace(s) as trace:
+            for machine in s.machines.values():
+                await machine.activate_initial_state()
+            await s.order.place()
+            await asyncio.gather(*s.payment.tasks)
+        return trace
+
+    trace = asyncio.run(run())
+    assert summary(trace) == [
+        ("order.place", "taken", None),
+        ("payment.authorize", "taken", "order.place"),
+        ("shipping.release", "taken", "payment.authorize"),
+        ("order.finish", "taken", "shipping.release"),
+    ]
+
+
+class Guarded(StateMachine):
+    """A machine whose guard raises."""
+
+    idle = State(initial=True)
+    busy = State(final=True)
+
+    go = idle.to(busy, cond="check")
+
+    def check(self) -> bool:
+        msg = "no guard"
+        raise LookupError(msg)
+
+
+class AsyncGuarded(Guarded):
+    """:class:`Guarded`, async."""
+
+    async def check(self) -> bool:  # type: ignore[override]
+        msg = "no guard"
+        raise LookupError(msg)
+
+
+def test_a_guard_that_raises_is_recorded_as_raised() -> None:
+    class One(Orchestrator):
+        guarded: Guarded
+
+    o = One(Guarded())
+    with Trace(o) as trace, pytest.raises(LookupError):
+        o.guarded.go()
+    assert [(r.outcome, r.error) for r in trace] == [("raised", "LookupError('no guard')")]
+
+
+def test_an_async_guard_that_raises_is_recorded_as_raised() -> None:
+    class One(Orchestrator):
+        guarded: AsyncGuarded
+
+    async def run() -> Trace:
+        o = One(AsyncGuarded())
+        await o.guarded.activate_initial_state()
+        with Trace(o) as trace, pytest.raises(LookupError):
+            await o.guarded.go()
+        return trace
+
+    trace = asyncio.run(run())
+    assert [(r.outcome, r.error) for r in trace] == [("raised", "LookupError('no guard')")]
+
+
+@pytest.mark.skipif(
+    not PSM3, reason="eventless transitions and delays are python-statemachine 3.x"
+)
+def test_eventless_transitions_are_no_event_and_delayed_events_keep_their_cause() -> None:
+    import time
+
+    from statemachine import StateChart  # type: ignore[attr-defined, unused-ignore]
+
+    class Timer(StateChart):  # type: ignore[misc, valid-type]
+        idle = State(initial=True)
+        armed = State()
+        fired = State()
+        done = State(final=True)
+
+        arm = idle.to(armed)
+        fire = armed.to(fired)
+        fired.to(done)  # eventless: taken as soon as fired is entered
+
+        def after_arm(self) -> None:
+            self.send("fire", delay=20)
+
+    class Clock(Orchestrator):
+        timer: Timer
+
+    c = Clock(Timer())
+    with Trace(c) as trace:
+        c.timer.arm()
+        deadline = time.monotonic() + 5
+        while "done" not in str(c.timer.current_state_value) and time.monotonic() < deadline:
+            c.timer.send("tick")  # not allowed: runs the loop until the delayed event is due
+    arm, *ticks_and_fire = trace.records
+    fire = next(r for r in ticks_and_fire if r.event == "fire")
+    assert fire.cause is arm
+    # The eventless transition to done is no event: it follows fire's step.
+    assert (fire.source, fire.target) == ("armed", "fired")
+    assert c.timer.current_state_value == "done"
+    assert {r.event for r in ticks_and_fire} <= {"tick", "fire"}

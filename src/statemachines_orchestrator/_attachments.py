@@ -50,7 +50,7 @@ class Observer:
 
     def __init__(
         self,
-        begin: Callable[[TraceRecord], None] | None = None,
+        begin: Callable[[TraceRecord], None],
         end: Callable[[TraceRecord, BaseException | None], None] | None = None,
     ) -> None:
         self.begin = begin
@@ -109,19 +109,17 @@ def _watch(orc: Orchestrator, name: str, machine: Any, observer: Observer) -> No
             f"statemachines-orchestrator knows ({exc}; python-statemachine {_psm.VERSION})"
         )
         raise ObservationNotSupportedError(msg) from exc
-    if observer.begin is not None:
-        hook.begins = (*hook.begins, observer.begin)
+    hook.begins = (*hook.begins, observer.begin)
     if observer.end is not None:
         hook.ends = (*hook.ends, observer.end)
 
 
 def _unwatch(machine: Any, observer: Observer) -> None:
     hook = _psm.watched(machine)
-    if hook is None:
-        return
+    assert hook is not None  # noqa: S101 - every machine of the orchestrator is watched
     hook.begins = tuple(b for b in hook.begins if b is not observer.begin)
     hook.ends = tuple(e for e in hook.ends if e is not observer.end)
-    if not hook.begins and not hook.ends:
+    if not hook.begins:  # every observer has a begin: nothing watches any more
         _psm.unwatch(machine)
 
 
@@ -180,13 +178,10 @@ def add_observer(orc: Orchestrator, observer: Observer, what: str) -> None:
 
 
 def remove_observer(orc: Orchestrator, observer: Observer) -> None:
-    """Stop telling ``observer`` about ``orc``'s events."""
-    attached = ATTACHED.get(id(orc))
-    if attached is None or observer not in attached.observers:
-        return
+    """Stop telling ``observer`` (attached with :func:`add_observer`) about ``orc``'s events."""
     machines = orc.machines
     _joining.refuse_busy(orc, machines, "detach a trace or an instrumentation")
-    attached.observers.remove(observer)
+    ATTACHED[id(orc)].observers.remove(observer)
     for machine in machines.values():
         _unwatch(machine, observer)
     _forget_if_empty(orc)

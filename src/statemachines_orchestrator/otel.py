@@ -26,7 +26,6 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, _attachments
-from ._records import RAISED
 from .exceptions import OpenTelemetryNotInstalledError
 
 try:
@@ -152,9 +151,8 @@ class Instrumentation:
             return
         span.set_attribute("orchestrator.target", _attribute(record.target))
         span.set_attribute("orchestrator.outcome", record.outcome)
-        if record.outcome == RAISED:
-            if error is not None:
-                span.record_exception(error)
+        if error is not None:  # the outcome is "raised"
+            span.record_exception(error)
             span.set_status(otel_trace.Status(otel_trace.StatusCode.ERROR, record.error))
         span.end()
 

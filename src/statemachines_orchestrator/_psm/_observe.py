@@ -78,11 +78,12 @@ class Hook:
 
     __slots__ = ("begins", "ends", "field", "finalizer")
 
-    def __init__(self, field: str) -> None:
+    def __init__(self, field: str, engine: Any) -> None:
         self.field = field
         self.begins: tuple[Observer, ...] = ()
         self.ends: tuple[EndObserver, ...] = ()
-        self.finalizer: weakref.finalize[Any, Any] | None = None
+        # Forgets the hook if its engine is collected while watched.
+        self.finalizer = weakref.finalize(engine, _HOOKS.pop, id(engine), None)
 
 
 def _arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
@@ -108,14 +109,13 @@ def _state(machine: Any) -> Any:
     return value
 
 
-def _begin(engine: Any, trigger: Any) -> TraceRecord | None:
-    hook = _HOOKS.get(id(engine))
-    event = trigger.event
-    if hook is None or event is None:
-        return None
+def _begin(engine: Any, trigger: Any) -> TraceRecord:
+    # Only a watched engine calls this, with a real event (3.x selects
+    # eventless transitions elsewhere): its hook is there.
+    hook = _HOOKS[id(engine)]
     record: Any = TraceRecord()  # Any: its private slots are this module's
     record.field = hook.field
-    record.event = str(event)
+    record.event = str(trigger.event)
     args, kwargs = trigger.args, trigger.kwargs
     record.arguments = _arguments(args, kwargs) if args or kwargs else "()"
     record.source = record.target = _state(engine.sm)
@@ -154,10 +154,9 @@ def _end(record: Any, outcome: str, error: BaseException | None = None) -> None:
         record.outcome = RAISED
     else:
         record.outcome = outcome
-    hook = _HOOKS.get(id(engine))
-    if hook is not None:
-        for end in hook.ends:
-            end(record, error or caught)
+    # Detaching is refused while a machine is busy: the hook is still there.
+    for end in _HOOKS[id(engine)].ends:
+        end(record, error or caught)
 
 
 def _sent(engine: Any, trigger: Any) -> None:
@@ -195,9 +194,9 @@ def _v2_sync(base: type[Any]) -> type[Any]:
             return put(self, trigger_data, *args, **kwargs)
 
         def _trigger(self, trigger_data: Any) -> Any:
-            record = None if trigger_data.event == _INITIAL else _begin(self, trigger_data)
-            if record is None:
-                return trigger(self, trigger_data)
+            # A sync machine enters its initial state in its constructor,
+            # before anything can watch it: every event here is a real one.
+            record = _begin(self, trigger_data)
             try:
                 result = trigger(self, trigger_data)
             except BaseException as exc:
@@ -207,9 +206,7 @@ def _v2_sync(base: type[Any]) -> type[Any]:
             return result
 
         def _activate(self, trigger_data: Any, transition: Any) -> Any:
-            record: Any = CURRENT.get()
-            if record is None or record._engine is not self:  # noqa: SLF001
-                return activate(self, trigger_data, transition)
+            record: Any = CURRENT.get()  # the one _trigger began
             record.outcome = _ACTIVATING
             executed, result = activate(self, trigger_data, transition)
             record.outcome = TAKEN if executed else ""
@@ -229,9 +226,9 @@ def _v2_async(base: type[Any]) -> type[Any]:
             return put(self, trigger_data, *args, **kwargs)
 
         async def _trigger(self, trigger_data: Any) -> Any:
-            record = None if trigger_data.event == _INITIAL else _begin(self, trigger_data)
-            if record is None:
+            if trigger_data.event == _INITIAL:  # activate_initial_state(), once watched
                 return await trigger(self, trigger_data)
+            record = _begin(self, trigger_data)
             try:
                 result = await trigger(self, trigger_data)
             except BaseException as exc:
@@ -242,7 +239,7 @@ def _v2_async(base: type[Any]) -> type[Any]:
 
         async def _activate(self, trigger_data: Any, transition: Any) -> Any:
             record: Any = CURRENT.get()
-            if record is None or record._engine is not self:  # noqa: SLF001
+            if record is None:  # the initial state's transition
                 return await activate(self, trigger_data, transition)
             record.outcome = _ACTIVATING
             executed, result = await activate(self, trigger_data, transition)
@@ -276,8 +273,6 @@ def _v3_sync(base: type[Any]) -> type[Any]:
 
         def select_transitions(self, trigger_data: Any) -> Any:
             record = _begin(self, trigger_data)
-            if record is None:
-                return select(self, trigger_data)
             try:
                 transitions = select(self, trigger_data)
             except BaseException as exc:
@@ -291,7 +286,7 @@ def _v3_sync(base: type[Any]) -> type[Any]:
 
         def microstep(self, transitions: Any, trigger_data: Any) -> Any:
             record = trigger_data.__dict__.pop(_RECORD, None)
-            if record is None:
+            if record is None:  # eventless transitions
                 return microstep(self, transitions, trigger_data)
             try:
                 result = microstep(self, transitions, trigger_data)
@@ -316,8 +311,6 @@ def _v3_async(base: type[Any]) -> type[Any]:
 
         async def select_transitions(self, trigger_data: Any) -> Any:
             record = _begin(self, trigger_data)
-            if record is None:
-                return await select(self, trigger_data)
             try:
                 transitions = await select(self, trigger_data)
             except BaseException as exc:
@@ -331,7 +324,7 @@ def _v3_async(base: type[Any]) -> type[Any]:
 
         async def microstep(self, transitions: Any, trigger_data: Any) -> Any:
             record = trigger_data.__dict__.pop(_RECORD, None)
-            if record is None:
+            if record is None:  # eventless transitions
                 return await microstep(self, transitions, trigger_data)
             try:
                 result = await microstep(self, transitions, trigger_data)
@@ -410,10 +403,7 @@ def watch(machine: Any, field: str) -> Hook:
     why = recognise(cls)
     if why is not None:
         raise LookupError(why)
-    hook = Hook(field)
-    key = id(engine)
-    hook.finalizer = weakref.finalize(engine, _HOOKS.pop, key, None)
-    _HOOKS[key] = hook
+    hook = _HOOKS[id(engine)] = Hook(field, engine)
     engine.__class__ = _watched_class(cls)
     return hook
 
@@ -426,6 +416,4 @@ def unwatch(machine: Any) -> None:
     if original is None:
         return
     engine.__class__ = original
-    hook = _HOOKS.pop(id(engine), None)
-    if hook is not None and hook.finalizer is not None:
-        hook.finalizer.detach()
+    _HOOKS.pop(id(engine)).finalizer.detach()
