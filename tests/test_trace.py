@@ -649,3 +649,33 @@ def test_eventless_transitions_are_no_event_and_delayed_events_keep_their_cause(
     assert (fire.source, fire.target) == ("armed", "fired")
     assert c.timer.current_state_value == "done"
     assert {r.event for r in ticks_and_fire} <= {"tick", "fire"}
+
+
+@pytest.mark.skipif(not PSM3, reason="eventless transitions are python-statemachine 3.x")
+def test_async_eventless_transitions_are_no_event() -> None:
+    from statemachine import StateChart  # type: ignore[attr-defined, unused-ignore]
+
+    class Relay(StateChart):  # type: ignore[misc, valid-type]
+        idle = State(initial=True)
+        closing = State()
+        closed = State(final=True)
+
+        close = idle.to(closing)
+        closing.to(closed)  # eventless
+
+        async def after_close(self) -> None:
+            pass
+
+    class Board(Orchestrator):
+        relay: Relay
+
+    async def run() -> Trace:
+        b = Board(Relay())
+        await b.relay.activate_initial_state()
+        with Trace(b) as trace:
+            await b.relay.close()
+        assert b.relay.current_state_value == "closed"
+        return trace
+
+    trace = asyncio.run(run())
+    assert [(r.event, r.source, r.target) for r in trace] == [("close", "idle", "closing")]
