@@ -679,3 +679,22 @@ def test_async_eventless_transitions_are_no_event() -> None:
 
     trace = asyncio.run(run())
     assert [(r.event, r.source, r.target) for r in trace] == [("close", "idle", "closing")]
+
+
+def test_nothing_on_the_event_path_changes_while_nothing_is_attached() -> None:
+    from statemachine.callbacks import CallbacksRegistry
+
+    def psms_own(machine: Any) -> bool:
+        engine_module = type(machine._engine).__module__  # noqa: SLF001
+        return (
+            engine_module.startswith("statemachine.engines")
+            and type(machine._callbacks) is CallbacksRegistry  # noqa: SLF001
+        )
+
+    s = shop()
+    assert all(psms_own(m) for m in s.machines.values())
+    handle = s.add_listener(object())
+    with Trace(s):
+        assert not any(psms_own(m) for m in s.machines.values())
+    handle.remove()
+    assert all(psms_own(m) for m in s.machines.values())
