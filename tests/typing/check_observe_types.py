@@ -12,6 +12,7 @@ from statemachine import State, StateMachine
 from typing_extensions import assert_type
 
 from statemachines_orchestrator import Orchestrator
+from statemachines_orchestrator.diagram import to_mermaid
 from statemachines_orchestrator.listeners import ListenerHandle, remove_listener
 from statemachines_orchestrator.otel import Instrumentation, instrument
 from statemachines_orchestrator.trace import Trace, TraceRecord
@@ -53,6 +54,7 @@ assert_type(record.started, float)
 assert_type(trace.to_jsonl(), str)
 assert_type(trace.timeline(times=False), str)
 assert_type(trace.mermaid(), str)
+assert_type(to_mermaid(room, trace=trace), str)  # a Trace is what diagrams read
 
 with instrument(room) as instrumentation:
     assert_type(instrumentation, Instrumentation)
