@@ -31,11 +31,15 @@ __all__ = [
     "add_listeners",
     "add_observer",
     "joined",
+    "log_events_if_debug",
     "remove_listeners",
     "remove_observer",
 ]
 
 logger = logging.getLogger(__name__)
+
+_EVENTS = logging.getLogger("statemachines_orchestrator._psm._observe")
+"""The logger of the events watched machines process (see :mod:`._psm._observe`)."""
 
 
 class Observer:
@@ -196,3 +200,23 @@ def joined(orc: Orchestrator, name: str, machine: Any) -> None:
         _listen(orc, name, machine, listener)
     for observer in attached.observers:
         _watch(orc, name, machine, observer)
+
+
+def _ignore(_record: TraceRecord) -> None:
+    """An observer's begin that does nothing: watching is what logs."""
+
+
+_LOGGING = Observer(begin=_ignore)
+"""The observer of orchestrators built while DEBUG is on for the event logger."""
+
+
+def log_events_if_debug(orc: Orchestrator) -> None:
+    """Watch ``orc``'s machines if DEBUG is on for the event logger, so that its events log.
+
+    Called once for every orchestrator built: one level check when DEBUG is off.
+    """
+    if _EVENTS.isEnabledFor(logging.DEBUG) and _psm.FAST:
+        try:
+            add_observer(orc, _LOGGING, "event logging")
+        except ObservationNotSupportedError as exc:  # logging never stops a build
+            logger.debug("%s: events not logged: %s", type(orc).__qualname__, exc)

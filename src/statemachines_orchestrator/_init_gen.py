@@ -13,7 +13,7 @@ import itertools
 import linecache
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import _joining, _psm
+from . import _attachments, _joining, _psm
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -67,6 +67,7 @@ def make_init(cls: type[Orchestrator], fields: Mapping[str, MachineField]) -> Ca
         f"{p}owned": _psm.own_listeners,
         f"{p}release": _joining.release,
         f"{p}post_init": _joining.post_init,
+        f"{p}log_events": _attachments.log_events_if_debug,
         f"{p}type": type,
         f"{p}isinstance": isinstance,
         f"{p}id": id,
@@ -140,6 +141,7 @@ def _inline_path(p: str, names: list[str], fits: list[str], *, post_init: bool) 
         f"                except {p}BaseException:",
         f"                    {p}release(self)",
         "                    raise",
+        f"                {p}log_events(self)",
         *([f"                {p}post_init(self)"] if post_init else []),
         "                return",
         *(

@@ -216,6 +216,7 @@ def setup(orc: Orchestrator, values: tuple[Any, ...], cls: type[Orchestrator]) -
         raise
     if missing:
         build_missing(orc, missing)
+    _attachments.log_events_if_debug(orc)
     if cls.__orchestrator_post_init__:
         post_init(orc)
 
