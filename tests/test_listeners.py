@@ -358,3 +358,23 @@ def test_psms_add_listener_with_nothing_or_once_the_orchestrator_is_gone() -> No
     lamp.add_listener(late)
     lamp.toggle()
     assert late.seen == [("toggle", None)]
+
+
+def test_an_orchestrator_named_field_cannot_have_listeners() -> None:
+    from statemachines_orchestrator import InvalidOrchestratorNameError
+
+    class Lamp(StateMachine):
+        off = State(initial=True)
+        on = State()
+        toggle = off.to(on) | on.to(off)
+
+    class Odd(Orchestrator, orchestrator_name="field"):
+        lamp: Lamp
+
+    with pytest.raises(InvalidOrchestratorNameError) as info:
+        Odd(Lamp()).add_listener(Recorder())
+    assert str(info.value) == (
+        "test_an_orchestrator_named_field_cannot_have_listeners.<locals>.Odd: cannot attach "
+        "listeners: its orchestrator_name is 'field', the keyword under which listeners "
+        "receive the machine's field name; choose another orchestrator_name, such as 'orc'"
+    )

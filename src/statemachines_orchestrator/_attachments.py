@@ -18,7 +18,7 @@ import weakref
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import _joining, _psm
-from .exceptions import ObservationNotSupportedError
+from .exceptions import InvalidOrchestratorNameError, ObservationNotSupportedError
 
 if TYPE_CHECKING:
     from ._records import TraceRecord
@@ -130,6 +130,13 @@ def _unwatch(machine: Any, observer: Observer) -> None:
 def add_listeners(orc: Orchestrator, listeners: tuple[object, ...]) -> None:
     """Attach ``listeners`` to every machine of ``orc``, now and later."""
     _check_supported(orc, "listeners")
+    if type(orc).orchestrator_name == _psm.FIELD_PARAMETER:
+        msg = (
+            f"{type(orc).__qualname__}: cannot attach listeners: its orchestrator_name is "
+            f"{_psm.FIELD_PARAMETER!r}, the keyword under which listeners receive the "
+            f"machine's field name; choose another orchestrator_name, such as 'orc'"
+        )
+        raise InvalidOrchestratorNameError(msg)
     machines = orc.machines
     _joining.refuse_busy(orc, machines, "add a listener")
     attached = _attachments(orc)
