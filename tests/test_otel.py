@@ -279,3 +279,37 @@ def test_configurations_are_lists_of_values(
     attributes = dict(span.attributes or {})
     assert sorted(attributes["orchestrator.source"]) == ["a", "both", "c", "left", "right"]  # type: ignore[arg-type]
     assert sorted(attributes["orchestrator.target"]) == ["b", "both", "c", "left", "right"]  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(not PSM3, reason="statecharts are python-statemachine 3.x")
+def test_an_exception_a_statechart_turns_into_an_event_is_recorded(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    from statemachine import State, StateChart  # type: ignore[attr-defined, unused-ignore]
+
+    from statemachines_orchestrator import Orchestrator
+
+    class Chart(StateChart):  # type: ignore[misc, valid-type]
+        idle = State(initial=True)
+        broken = State(final=True)
+
+        boom = idle.to(idle, on="explode")
+        error_execution = idle.to(broken)
+
+        def explode(self) -> None:
+            msg = "boom"
+            raise ValueError(msg)
+
+    class Panel(Orchestrator):
+        chart: Chart
+
+    p = Panel(Chart())
+    with instrument(p, provider):
+        p.chart.send("boom")
+    assert tree(exporter.get_finished_spans()) == [
+        ("chart.boom", None),
+        ("chart.error.execution", "chart.boom"),
+    ]
+    boom = next(span for span in exporter.get_finished_spans() if span.name == "chart.boom")
+    assert boom.status.status_code is StatusCode.ERROR
+    assert [event.name for event in boom.events] == ["exception"]
