@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -313,3 +314,46 @@ def test_an_exception_a_statechart_turns_into_an_event_is_recorded(
     boom = next(span for span in exporter.get_finished_spans() if span.name == "chart.boom")
     assert boom.status.status_code is StatusCode.ERROR
     assert [event.name for event in boom.events] == ["exception"]
+
+
+def test_an_instrumented_chain_of_events_is_not_kept_in_memory(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    import gc
+    import weakref
+
+    from statemachine import State, StateMachine
+
+    from statemachines_orchestrator import Orchestrator, _attachments
+    from statemachines_orchestrator.trace import TraceRecord
+
+    class Ticker(StateMachine):
+        idle = State(initial=True)
+        tick = idle.to.itself()
+        left = 20
+
+        def after_tick(self, orc: Any) -> None:
+            if self.left:
+                self.left -= 1
+                orc.ticker.tick()  # queued: the ticker is busy
+
+    class Clock(Orchestrator):
+        ticker: Ticker
+
+    c = Clock(Ticker())
+    seen: list[weakref.ref[TraceRecord]] = []
+    last: list[TraceRecord] = []  # as a pending event's trigger would keep the newest
+
+    def observe(record: TraceRecord) -> None:
+        seen.append(weakref.ref(record))
+        last[:] = [record]
+
+    _attachments.add_observer(c, _attachments.Observer(observe), "a keeper of the newest")
+    with instrument(c, provider):
+        c.ticker.tick()
+    gc.collect()
+    assert len(seen) == 21
+    assert [ref() for ref in seen] == [None] * 20 + [last[0]]
+    assert last[0].cause is None  # its cause was kept by nothing
+    spans = exporter.get_finished_spans()
+    assert [parent for _, parent in tree(spans)] == [None] + ["ticker.tick"] * 20

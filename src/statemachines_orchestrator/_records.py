@@ -8,7 +8,10 @@ them, the OpenTelemetry instrumentation turns each into a span. Public as
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import weakref
 
 __all__ = ["NOT_ALLOWED", "RAISED", "TAKEN", "TraceRecord"]
 
@@ -40,16 +43,20 @@ class TraceRecord:
         error: ``repr`` of the exception a callback raised, or ``None``.
         cause: The record of the event whose callback sent this one, in
             whichever machine, or ``None`` when it was sent from outside
-            every watched machine.
+            every watched machine. A record refers to its cause weakly (a
+            trace keeps its records, so the causes among them stay): a
+            chain of events, such as a machine that keeps sending itself
+            the next tick, is not kept whole in memory when only an
+            instrumentation watches it.
     """
 
     __slots__ = (
         "__weakref__",
+        "_cause",
         "_engine",
         "_exception",
         "_token",
         "arguments",
-        "cause",
         "ended",
         "error",
         "event",
@@ -69,11 +76,18 @@ class TraceRecord:
     ended: float
     outcome: str
     error: str | None
-    cause: TraceRecord | None
     # Kept by the engine hooks while the event is processed (see _psm._observe).
     _engine: Any
     _token: Any
     _exception: BaseException | None
+
+    _cause: weakref.ref[TraceRecord] | None
+
+    @property
+    def cause(self) -> TraceRecord | None:
+        """The record of the event whose callback sent this one (see the class docstring)."""
+        ref = self._cause
+        return None if ref is None else ref()
 
     def __repr__(self) -> str:
         return (

@@ -121,7 +121,8 @@ def _begin(engine: Any, trigger: Any) -> TraceRecord:
     record.source = record.target = _state(engine.sm)
     record.outcome = ""
     record.error = record._exception = None  # noqa: SLF001
-    record.cause = cause = trigger.__dict__.get(_CAUSE)
+    cause = trigger.__dict__.get(_CAUSE)  # kept by the trigger until now
+    record._cause = None if cause is None else weakref.ref(cause)  # noqa: SLF001
     record._engine = engine  # noqa: SLF001
     record.started = record.ended = time.monotonic()
     if cause is not None and cause.field != record.field and logger.isEnabledFor(logging.DEBUG):
