@@ -234,6 +234,11 @@ class Orchestrator(metaclass=OrchestratorMeta):
         (:meth:`release`, replacement) lose them. See
         :mod:`statemachines_orchestrator.listeners`.
 
+        Args:
+            *listeners: Objects whose methods are python-statemachine listener
+                callbacks (``after_transition``, ``on_enter_<state>``, ...);
+                one already attached is not attached twice.
+
         Returns:
             A handle whose ``remove()`` detaches these listeners.
 
