@@ -28,6 +28,7 @@ except ImportError:  # not installed: use the source tree next to this script
     import statemachines_orchestrator
 
 from measure import CLOCKS, Comparison, compare
+from observe import TRACE_TARGET, otel_samplers, trace_samplers
 from scenarios import (
     CONSTRUCTION,
     HAS_PREPARE_EVENT,
@@ -135,6 +136,20 @@ def injection_rows(settings: Settings) -> Iterator[Row]:
         if HAS_PREPARE_EVENT:
             name = f"reference: prepare_event, {scenario.name}"
             yield _timed_row(name, comparisons[1], "event", per, None)
+
+
+def observe_rows(settings: Settings) -> Iterator[Row]:
+    """A trace against a plain recording listener; OpenTelemetry against nothing attached."""
+    for scenario in INJECTION_SCENARIOS:
+        per = scenario.events_per_iteration
+        listened, traced = trace_samplers(scenario)
+        (comparison,) = settings.compare(listened, [traced])
+        yield _timed_row(f"trace: {scenario.name}", comparison, "event", per, TRACE_TARGET)
+        otel = otel_samplers(scenario)
+        if otel is not None:
+            bare, instrumented = otel
+            (comparison,) = settings.compare(bare, [instrumented])
+            yield _timed_row(f"reference: otel, {scenario.name}", comparison, "event", per, None)
 
 
 def construction_row(settings: Settings) -> Row:
@@ -245,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     rows = [*injection_rows(settings), construction_row(settings), *memory_rows(settings)]
     rows += snapshot_rows(settings)
+    rows += observe_rows(settings)
     print(format_table(rows))
     if args.quick:
         print("--quick: samples too short for the figures to mean anything")

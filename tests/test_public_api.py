@@ -29,7 +29,7 @@ def test_import_paths_of_0_0_4_keep_working() -> None:
 def test_every_exception_derives_from_the_root_and_a_builtin() -> None:
     """Each error is an ``OrchestratorError`` and a builtin error callers already catch;
     each warning a ``RuntimeWarning``."""
-    builtins = (TypeError, ValueError, AttributeError, NameError, RuntimeError)
+    builtins = (TypeError, ValueError, AttributeError, NameError, RuntimeError, ImportError)
     for name in exceptions.__all__:
         error = getattr(exceptions, name)
         assert getattr(statemachines_orchestrator, name) is error
@@ -88,14 +88,18 @@ CORE_MODULES = {
     "statemachines_orchestrator",
     "statemachines_orchestrator._annotations",
     "statemachines_orchestrator._atomic",
+    "statemachines_orchestrator._attachments",
     "statemachines_orchestrator._fields",
     "statemachines_orchestrator._init_gen",
     "statemachines_orchestrator._joining",
     "statemachines_orchestrator._psm",
     "statemachines_orchestrator._psm._binding",
     "statemachines_orchestrator._psm._fallback",
+    "statemachines_orchestrator._psm._listening",
+    "statemachines_orchestrator._psm._observe",
     "statemachines_orchestrator._psm._ownership",
     "statemachines_orchestrator._psm._state",
+    "statemachines_orchestrator._records",
     "statemachines_orchestrator._snapshot",
     "statemachines_orchestrator.exceptions",
     "statemachines_orchestrator.orchestrator",

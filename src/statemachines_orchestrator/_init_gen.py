@@ -13,7 +13,7 @@ import itertools
 import linecache
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import _joining, _psm
+from . import _attachments, _joining, _psm
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -65,7 +65,9 @@ def make_init(cls: type[Orchestrator], fields: Mapping[str, MachineField]) -> Ca
         f"{p}mark": _psm.OwnerMark,
         f"{p}key": _psm.OWNER_KEY,
         f"{p}abandon": _joining.abandon,
+        f"{p}owned": _psm.own_listeners,
         f"{p}post_init": _joining.post_init,
+        f"{p}log_events": _attachments.log_events_if_debug,
         f"{p}type": type,
         f"{p}isinstance": isinstance,
         f"{p}id": id,
@@ -133,9 +135,13 @@ def _inline_path(p: str, names: list[str], fits: list[str], *, post_init: bool) 
         *(f"                {p}own[{name!r}] = {name}" for name in names),
         "                try:",
         f"                    {p}wire(({registries}), self, {p}name)",
+        # Listeners added later with python-statemachine's add_listener() are
+        # wired too (see _psm._listening).
+        f"                    {p}owned(({''.join(f'{name}, ' for name in names)}))",
         f"                except {p}BaseException:",
         f"                    {p}abandon(self)",
         "                    raise",
+        f"                {p}log_events(self)",
         *([f"                {p}post_init(self)"] if post_init else []),
         "                return",
         *(

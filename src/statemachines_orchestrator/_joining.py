@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import _psm
+from . import _attachments, _psm
 from ._fields import resolve_pending
 from .exceptions import (
     InvalidMachineFieldError,
@@ -137,6 +137,8 @@ def attach(machine: Any, orc: Orchestrator, name: str) -> None:
         _refuse_owned(orc, name, _psm.owner_of(machine))
     try:
         _psm.wire(machine, orc, type(orc).orchestrator_name)
+        if _attachments.ATTACHED:  # listeners, traces: see _attachments
+            _attachments.joined(orc, name, machine)
     except BaseException:
         _undo((machine,))
         raise
@@ -232,6 +234,7 @@ def setup(orc: Orchestrator, values: tuple[Any, ...], cls: type[Orchestrator]) -
         raise
     if missing:
         build_missing(orc, missing)
+    _attachments.log_events_if_debug(orc)
     if cls.__orchestrator_post_init__:
         post_init(orc)
 

@@ -18,12 +18,18 @@ __all__: list[str] = [
     "InvalidOrchestratorNameError",
     "MachineAlreadyOrchestratedError",
     "MachineBusyError",
+    "MachineDataNotSerializableError",
     "MachineFieldShadowsAPIError",
     "MachineTypeMismatchError",
     "NoMachinesOnOrchestratorError",
+    "ObservationNotSupportedError",
+    "OpenTelemetryNotInstalledError",
     "OrchestratorError",
     "OrchestratorNameIsFixedError",
     "OrchestratorNameTypeError",
+    "SnapshotError",
+    "SnapshotTypeError",
+    "SnapshotVersionError",
     "StateFieldIsNotUniqueError",
     "UnexpectedAnnotationTypeError",
     "UnresolvedAnnotationError",
@@ -134,15 +140,6 @@ class EngineInternalsWarning(RuntimeWarning):
     """
 
 
-# Snapshots (issue 8).
-__all__ += [
-    "MachineDataNotSerializableError",
-    "SnapshotError",
-    "SnapshotTypeError",
-    "SnapshotVersionError",
-]
-
-
 class SnapshotError(OrchestratorError, ValueError):
     """A snapshot cannot be restored (or taken): its data breaks a rule.
 
@@ -175,4 +172,21 @@ class MachineDataNotSerializableError(SnapshotError, TypeError):
     Raised by :meth:`Orchestrator.snapshot <statemachines_orchestrator.Orchestrator.snapshot>`,
     naming the machine field and the attribute, so that a snapshot that cannot
     be read back is never written.
+    """
+
+
+class ObservationNotSupportedError(OrchestratorError, RuntimeError):
+    """Listeners, traces or instrumentation cannot be attached on this python-statemachine.
+
+    They reach into python-statemachine's internals (a machine's callback
+    registry and engine); when the installed release's internals are not the
+    ones this release knows, attaching raises this error, naming the version
+    and what to install.
+    """
+
+
+class OpenTelemetryNotInstalledError(OrchestratorError, ImportError):
+    """:mod:`statemachines_orchestrator.otel` is used without ``opentelemetry-api``.
+
+    Install the extra: ``pip install 'statemachines-orchestrator[otel]'``.
     """

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
     from types import FrameType
 
+    from .listeners import ListenerHandle
+
 __all__ = ["API_NAMES", "Orchestrator", "OrchestratorMeta"]
 
 DEFAULT_ORCHESTRATOR_NAME = "orc"
@@ -292,6 +294,31 @@ class Orchestrator(metaclass=OrchestratorMeta):
             MachineBusyError: On entry, a machine is processing an event.
         """
         return _atomic.atomic(self)
+    def add_listener(self, *listeners: object) -> ListenerHandle:
+        """Attach python-statemachine listeners to every machine, now and later.
+
+        Their callbacks receive python-statemachine's usual parameters, the
+        orchestrator, and the machine's field name as ``field``. Machines that
+        join later (by assignment) get them too; machines that leave
+        (:meth:`release`, replacement) lose them. See
+        :mod:`statemachines_orchestrator.listeners`.
+
+        Args:
+            *listeners: Objects whose methods are python-statemachine listener
+                callbacks (``after_transition``, ``on_enter_<state>``, ...);
+                one already attached is not attached twice.
+
+        Returns:
+            A handle whose ``remove()`` detaches these listeners.
+
+        Raises:
+            MachineBusyError: A machine is processing an event (called from a callback).
+            ObservationNotSupportedError: The installed python-statemachine's
+                internals are not the ones this release knows.
+        """
+        from .listeners import add_listener  # noqa: PLC0415 - loaded on first use
+
+        return add_listener(self, listeners)
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Replace a machine: the new one is checked and wired, the old one unwired."""

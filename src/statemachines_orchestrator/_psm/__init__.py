@@ -20,7 +20,7 @@ import statemachine
 
 from statemachines_orchestrator.exceptions import EngineInternalsWarning, EngineNotSupportedError
 
-from . import _binding, _fallback
+from . import _binding, _fallback, _listening, _observe
 from ._ownership import KEY as OWNER_KEY
 from ._ownership import MARK_PROBLEM, FallbackOwners, OwnerMark, RegistryOwners
 from ._state import (
@@ -43,9 +43,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
 __all__ = [
+    "CURRENT_EVENT",
     "FAST",
+    "FIELD_PARAMETER",
     "IS_V3",
     "MACHINE_BASE",
+    "OWNED_LISTENERS",
     "OWNER_KEY",
     "REGISTRY_PATH",
     "RESERVED_CALLBACK_PARAMETERS",
@@ -57,8 +60,14 @@ __all__ = [
     "configuration_of",
     "free",
     "is_processing",
+    "listen",
+    "own_listeners",
     "owner_of",
+    "unlisten",
+    "unwatch",
     "unwire",
+    "watch",
+    "watched",
     "wire",
     "wire_registries",
 ]
@@ -262,13 +271,27 @@ def _unsupported(*_args: object) -> Any:
     raise EngineNotSupportedError(msg)
 
 
+def _fast_wire(machine: Any, orc: object, name: str) -> None:
+    """Make every callback of ``machine`` that asks for ``name`` receive ``orc``."""
+    _binding.wire(machine, orc, name)
+    _listening.own(machine)
+
+
+def _fast_unwire(machine: Any) -> None:
+    """Undo :func:`wire`, and detach the orchestrator's listeners and observers."""
+    _binding.unwire(machine)
+    _listening.disown(machine)
+    _listening.unlisten_all(machine)
+    _observe.unwatch(machine)
+
+
 _owners: RegistryOwners | FallbackOwners
 wire: Callable[[Any, object, str], None]
 unwire: Callable[[Any], None]
 if FAST:
     _owners = RegistryOwners()
-    wire = _binding.wire
-    unwire = _binding.unwire
+    wire = _fast_wire
+    unwire = _fast_unwire
 elif IS_V3:
     _owners = FallbackOwners()
     wire = _fallback.wire
@@ -324,3 +347,18 @@ def configuration_of(machine: Any) -> Any:
         return machine.current_state_value
     values = list(values)
     return values[0] if len(values) == 1 else values
+
+
+# --------------------------------------------------------------------------- listeners, traces
+
+OWNED_LISTENERS = _listening.OwnedListeners
+"""The class a wired machine's ``_listeners`` takes (see :mod:`._listening`)."""
+own_listeners = _listening.own_all
+
+FIELD_PARAMETER = _listening.FIELD_PARAMETER
+CURRENT_EVENT = _observe.CURRENT
+listen = _listening.listen
+unlisten = _listening.unlisten
+watch = _observe.watch
+unwatch = _observe.unwatch
+watched = _observe.watched

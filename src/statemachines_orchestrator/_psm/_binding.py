@@ -246,3 +246,15 @@ def wire_registries(registries: Iterable[Mapping[str, Any]], orc: object, name: 
 def unwire(machine: Any) -> None:
     """Undo :func:`wire`: the machine's callbacks are as python-statemachine built them."""
     _rewrite(machine, _unbind)
+
+
+call_with_orchestrator = _call_with_orchestrator
+"""What a wired callback calls (for :mod:`._listening`, which rebinds wired callbacks)."""
+
+
+def adapter_parts(callback: Any) -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+    """The signature binder and the function of a closure ``callable_method`` made, or ``None``."""
+    if getattr(callback, "__code__", None) not in _adapter_codes:
+        return None
+    closure = callback.__closure__
+    return closure[_bind_cell].cell_contents, closure[_func_cell].cell_contents
