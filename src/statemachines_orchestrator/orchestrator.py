@@ -294,6 +294,7 @@ class Orchestrator(metaclass=OrchestratorMeta):
             MachineBusyError: On entry, a machine is processing an event.
         """
         return _atomic.atomic(self)
+
     def add_listener(self, *listeners: object) -> ListenerHandle:
         """Attach python-statemachine listeners to every machine, now and later.
 
