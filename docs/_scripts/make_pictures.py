@@ -7,7 +7,10 @@ Run by docs/conf.py at every build (and runnable by hand:
 
 - ``ecommerce-class.mmd`` and ``ecommerce-class.svg``: the ``Shop`` class;
 - ``ecommerce-instance.mmd`` and ``ecommerce-instance.svg``: a checkout after
-  ``shop.order.place(total=120)``, its current states highlighted.
+  ``shop.order.place(total=120)``, its current states highlighted, with the
+  calls a :class:`~statemachines_orchestrator.trace.Trace` of that run observed;
+- ``ecommerce-sequence.mmd`` and ``ecommerce-timeline.txt``: that trace as a
+  Mermaid sequence diagram and as a text timeline.
 
 The SVG pictures need pydot (the ``diagrams`` extra) and Graphviz's ``dot``;
 without them the script stops with the diagram package's own message.
@@ -46,18 +49,25 @@ def load_example() -> ModuleType:
 def main() -> list[Path]:
     """Write the pictures; return their paths."""
     from statemachines_orchestrator.diagram import render  # noqa: PLC0415 - after sys.path is set
+    from statemachines_orchestrator.trace import Trace  # noqa: PLC0415
 
     example = load_example()
     shop = example.new_shop()
-    with contextlib.redirect_stdout(io.StringIO()):  # the example tells its story
+    with Trace(shop) as trace, contextlib.redirect_stdout(io.StringIO()):  # the story it tells
         shop.order.place(total=120)
     GENERATED.mkdir(exist_ok=True)
-    pictures = (("ecommerce-class", example.Shop), ("ecommerce-instance", shop))
-    return [
-        render(obj, GENERATED / f"{name}{suffix}")
-        for name, obj in pictures
+    written = [
+        render(example.Shop, GENERATED / f"ecommerce-class{suffix}") for suffix in (".mmd", ".svg")
+    ]
+    written += [
+        render(shop, GENERATED / f"ecommerce-instance{suffix}", trace=trace)
         for suffix in (".mmd", ".svg")
     ]
+    sequence = GENERATED / "ecommerce-sequence.mmd"
+    sequence.write_text(trace.mermaid(), encoding="utf-8")
+    timeline = GENERATED / "ecommerce-timeline.txt"
+    timeline.write_text(trace.timeline(times=False) + "\n", encoding="utf-8")
+    return [*written, sequence, timeline]
 
 
 if __name__ == "__main__":
