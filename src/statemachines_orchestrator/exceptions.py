@@ -26,6 +26,11 @@ __all__ = [
     "StateFieldIsNotUniqueError",
     "UnexpectedAnnotationTypeError",
     "UnresolvedAnnotationError",
+    "ConcurrentUpdateError",
+    "SnapshotNotFoundError",
+    "StoreExtraMissingError",
+    "InvalidStoreArgumentError",
+    "OrchestratorNotFromStoreError",
 ]
 
 
@@ -122,4 +127,34 @@ class EngineInternalsWarning(RuntimeWarning):
     and it does not reach ``invoke`` handlers nor guards evaluated by
     ``enabled_events()``); on 2.x building an orchestrator raises
     :class:`EngineNotSupportedError`.
+    """
+
+
+class ConcurrentUpdateError(OrchestratorError, RuntimeError):
+    """Another writer changed a stored orchestrator first; nothing of this write was stored.
+
+    Raised by a store when the version of the row it loaded is no longer the
+    stored one, when two writers create the same new key, and when a SQLite
+    database stays busy past the store's timeout. Run the unit of work again
+    on fresh state, for instance with :func:`statemachines_orchestrator.store.retry`.
+    """
+
+
+class SnapshotNotFoundError(OrchestratorError, LookupError):
+    """A store holds no orchestrator of the requested class under the requested key."""
+
+
+class StoreExtraMissingError(OrchestratorError, ImportError):
+    """A store backend's optional dependency is not installed; the message says what to install."""
+
+
+class InvalidStoreArgumentError(OrchestratorError, TypeError):
+    """A store was given a key that is no non-empty :class:`str`, or a class that is no orchestrator class."""
+
+
+class OrchestratorNotFromStoreError(OrchestratorError, ValueError):
+    """``save()`` was given an orchestrator this store did not load or create.
+
+    A store saves an orchestrator only with the version check of the row it
+    came from; store a new one with ``create()`` or a unit of work.
     """
