@@ -45,13 +45,8 @@ class _Documents:
                     raise conflict(type_name, key, "was created by another writer first")
                 new_version = 1
             else:
-                if row is None:
-                    raise conflict(type_name, key, "is no longer stored")
-                if row[1] != version:
-                    raise conflict(
-                        type_name, key, f"was saved by another writer (version {version} loaded, "
-                        f"{row[1]} stored)"
-                    )
+                if row is None or row[1] != version:
+                    raise conflict(type_name, key, f"is no longer stored at version {version}")
                 new_version = version + 1
             self._rows[type_name, key] = (text, new_version, now)
         return Document(type_name, key, json.loads(text), new_version, now)

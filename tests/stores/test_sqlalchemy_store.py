@@ -1,0 +1,234 @@
+"""What only the SQLAlchemy stores do: their table, SQLite's settings, busy databases."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+sa = pytest.importorskip("sqlalchemy")
+
+from statemachines_orchestrator import (  # noqa: E402 - after the importorskip
+    ConcurrentUpdateError,
+    InvalidStoreArgumentError,
+)
+from statemachines_orchestrator.store.sqlalchemy import (  # noqa: E402
+    DEFAULT_TABLE_NAME,
+    AsyncSQLAlchemyStore,
+    SQLAlchemyStore,
+    snapshot_table,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .backends import Backend
+
+T = "tests.shop:Shop"
+
+
+def _tables(backend: Backend) -> set[str]:
+    store = backend.store
+    if backend.loop is None:
+        return set(sa.inspect(store.engine).get_table_names())
+
+    async def names() -> set[str]:
+        async with store.engine.connect() as connection:
+            found: list[str] = await connection.run_sync(
+                lambda sync: sa.inspect(sync).get_table_names()
+            )
+        return set(found)
+
+    return backend.run(names())
+
+
+def test_the_table_is_created_on_first_use_with_its_configured_name(sql_backend: Backend) -> None:
+    name = sql_backend.store.table_name
+    assert name.startswith("smo_test_")
+    assert name not in _tables(sql_backend)
+    assert sql_backend.read(T, "k") is None
+    assert name in _tables(sql_backend)
+    assert sql_backend.store.table.name == name
+
+
+def test_the_table_has_the_documented_columns() -> None:
+    table = snapshot_table(sa.MetaData())
+    assert table.name == DEFAULT_TABLE_NAME == "orchestrator_snapshots"
+    assert [c.name for c in table.columns] == [
+        "orchestrator_type",
+        "key",
+        "snapshot",
+        "version",
+        "updated_at",
+    ]
+    assert [c.name for c in table.primary_key] == ["orchestrator_type", "key"]
+
+
+def test_two_stores_creating_the_table_at_once_both_work(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    stores = [SQLAlchemyStore(url, table_name="race") for _ in range(4)]
+    start = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def first_use(store: SQLAlchemyStore) -> None:
+        start.wait()
+        try:
+            store.read_document(T, "k")
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=first_use, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert not errors
+        stores[0].insert_document(T, "k", {"n": 1})
+        assert stores[3].read_document(T, "k") is not None
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_an_existing_table_is_reused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'again.db'}"
+    first = SQLAlchemyStore(url)
+    first.insert_document(T, "k", {"n": 1})
+    first.close()
+    second = SQLAlchemyStore(url)
+    try:
+        document = second.read_document(T, "k")
+        assert document is not None
+        assert document.data == {"n": 1}
+    finally:
+        second.close()
+
+
+def test_a_store_on_an_engine_it_did_not_build_leaves_the_engine_open(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'own.db'}")
+    store = SQLAlchemyStore(engine, table_name="mine")
+    store.insert_document(T, "k", {"n": 1})
+    store.close()
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("select count(*) from mine")).scalar() == 1
+    engine.dispose()
+
+
+def test_sqlite_files_are_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "wal.db"
+    store = SQLAlchemyStore(f"sqlite:///{path}")
+    try:
+        store.insert_document(T, "k", {"n": 1})
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        store.close()
+    # The journal mode is a property of the file: a plain connection sees it too.
+    with sqlite3.connect(path) as plain:
+        assert plain.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    plain.close()
+
+
+def _lock_for(path: Path, seconds: float) -> threading.Thread:
+    """Hold SQLite's write lock on ``path`` for ``seconds``, from another thread."""
+    locked = threading.Event()
+
+    def hold() -> None:
+        connection = sqlite3.connect(path, isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            locked.set()
+            time.sleep(seconds)
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert locked.wait(10)
+    return thread
+
+
+def test_a_busy_sqlite_database_past_the_timeout_is_a_conflict(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+    store = SQLAlchemyStore(f"sqlite:///{path}", busy_timeout=0.05)
+    try:
+        store.insert_document(T, "k", {"n": 1})
+        holder = _lock_for(path, 1.0)
+        with pytest.raises(ConcurrentUpdateError, match="database was busy"):
+            store.update_document(T, "k", {"n": 2}, 1)
+        with pytest.raises(ConcurrentUpdateError, match="database was busy"):
+            store.insert_document(T, "k2", {"n": 1})
+        holder.join()
+        document = store.read_document(T, "k")
+        assert document is not None
+        assert (document.data, document.version) == ({"n": 1}, 1)
+        assert store.read_document(T, "k2") is None
+    finally:
+        store.close()
+
+
+def test_a_busy_sqlite_database_is_waited_out(tmp_path: Path) -> None:
+    path = tmp_path / "wait.db"
+    store = SQLAlchemyStore(f"sqlite:///{path}", busy_timeout=10)
+    try:
+        store.insert_document(T, "k", {"n": 1})
+        holder = _lock_for(path, 0.3)
+        started = time.monotonic()
+        assert store.update_document(T, "k", {"n": 2}, 1).version == 2
+        assert time.monotonic() - started >= 0.1
+        holder.join()
+    finally:
+        store.close()
+
+
+def test_a_busy_sqlite_database_is_a_conflict_for_the_async_store(tmp_path: Path) -> None:
+    path = tmp_path / "abusy.db"
+
+    async def scenario() -> None:
+        store = AsyncSQLAlchemyStore(f"sqlite+aiosqlite:///{path}", busy_timeout=0.05)
+        try:
+            await store.insert_document(T, "k", {"n": 1})
+            holder = _lock_for(path, 1.0)
+            with pytest.raises(ConcurrentUpdateError, match="database was busy"):
+                await store.update_document(T, "k", {"n": 2}, 1)
+            with pytest.raises(ConcurrentUpdateError, match="database was busy"):
+                await store.insert_document(T, "k2", {"n": 1})
+            holder.join()
+        finally:
+            await store.close()
+
+    asyncio.run(scenario())
+
+
+def test_other_database_errors_are_not_disguised_as_conflicts(sql_backend: Backend) -> None:
+    # A table name the database refuses: the driver's error comes through.
+    sql_backend.read(T, "k")
+    store = sql_backend.store
+    statement = sa.text(f"DROP TABLE {store.table_name}")  # noqa: S608 - our own test table
+    if sql_backend.loop is None:
+        with store.engine.begin() as connection:
+            connection.execute(statement)
+    else:
+
+        async def drop() -> None:
+            async with store.engine.begin() as connection:
+                await connection.execute(statement)
+
+        sql_backend.run(drop())
+    with pytest.raises(sa.exc.DBAPIError) as info:
+        sql_backend.update(T, "k", {"n": 1}, 1)
+    assert not isinstance(info.value, ConcurrentUpdateError)
+    with pytest.raises(sa.exc.DBAPIError):
+        sql_backend.insert(T, "k", {"n": 1})
+
+
+@pytest.mark.parametrize("name", ["", None, 3])
+def test_a_bad_table_name_is_refused(name: object, tmp_path: Path) -> None:
+    with pytest.raises(InvalidStoreArgumentError, match="table_name must be a non-empty str"):
+        SQLAlchemyStore(f"sqlite:///{tmp_path / 'x.db'}", table_name=name)  # type: ignore[arg-type]
