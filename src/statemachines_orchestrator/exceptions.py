@@ -26,11 +26,6 @@ __all__ = [
     "StateFieldIsNotUniqueError",
     "UnexpectedAnnotationTypeError",
     "UnresolvedAnnotationError",
-    "ConcurrentUpdateError",
-    "SnapshotNotFoundError",
-    "StoreExtraMissingError",
-    "InvalidStoreArgumentError",
-    "OrchestratorNotFromStoreError",
 ]
 
 
@@ -128,6 +123,60 @@ class EngineInternalsWarning(RuntimeWarning):
     ``enabled_events()``); on 2.x building an orchestrator raises
     :class:`EngineNotSupportedError`.
     """
+
+
+# Snapshots (issue 8).
+__all__ += [
+    "MachineDataNotSerializableError",
+    "SnapshotError",
+    "SnapshotTypeError",
+    "SnapshotVersionError",
+]
+
+
+class SnapshotError(OrchestratorError, ValueError):
+    """A snapshot cannot be restored (or taken): its data breaks a rule.
+
+    Raised by :meth:`Orchestrator.restore <statemachines_orchestrator.Orchestrator.restore>`
+    for a snapshot of another orchestrator class, a machine field it lacks or
+    does not know, a machine class that differs, a state id the class no longer
+    has, a configuration the chart cannot be in. Nothing is built, wired or
+    kept owned when it is raised.
+    """
+
+
+class SnapshotTypeError(SnapshotError, TypeError):
+    """A snapshot, or a value inside it, is not of the type the format requires."""
+
+
+class SnapshotVersionError(SnapshotError):
+    """A snapshot was written by a newer release, or a newer version of the orchestrator.
+
+    Its ``"format"`` is newer than the library's
+    :data:`~statemachines_orchestrator.snapshot.FORMAT_VERSION`, or its
+    ``"version"`` is newer than the one registered with
+    :func:`~statemachines_orchestrator.snapshot.upgrade` (or lower, with no
+    upgrade function registered).
+    """
+
+
+class MachineDataNotSerializableError(SnapshotError, TypeError):
+    """A machine's snapshot field holds a value that is not plain JSON data.
+
+    Raised by :meth:`Orchestrator.snapshot <statemachines_orchestrator.Orchestrator.snapshot>`,
+    naming the machine field and the attribute, so that a snapshot that cannot
+    be read back is never written.
+    """
+
+
+# Stores (issue 8).
+__all__ += [
+    "ConcurrentUpdateError",
+    "SnapshotNotFoundError",
+    "StoreExtraMissingError",
+    "InvalidStoreArgumentError",
+    "OrchestratorNotFromStoreError",
+]
 
 
 class ConcurrentUpdateError(OrchestratorError, RuntimeError):

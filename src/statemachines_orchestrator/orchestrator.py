@@ -7,9 +7,9 @@ import sys
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
-from typing_extensions import dataclass_transform
+from typing_extensions import Self, dataclass_transform
 
-from . import _joining, _psm
+from . import _atomic, _joining, _psm, _snapshot
 from ._fields import MachineField, built, collect_machine_fields
 from ._init_gen import make_init
 from .exceptions import (
@@ -22,6 +22,7 @@ from .exceptions import (
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from contextlib import AbstractContextManager
     from types import FrameType
 
 __all__ = ["API_NAMES", "Orchestrator", "OrchestratorMeta"]
@@ -222,6 +223,68 @@ class Orchestrator(metaclass=OrchestratorMeta):
         """
         _joining.refuse_busy(self, type(self).__machine_fields__, "release()")
         return _joining.release(self)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Save every machine's configuration, history, finished flag and data as JSON data.
+
+        ``json.loads(json.dumps(s)) == s`` holds for the result. See
+        :doc:`/snapshots` for the format, and what is (not) saved.
+
+        Returns:
+            The snapshot: a dict of plain JSON types, for :meth:`restore`.
+
+        Raises:
+            MachineBusyError: A machine is processing an event, or has events
+                queued (delayed ones included): a snapshot never holds events.
+            MachineDataNotSerializableError: A machine's ``snapshot_fields`` (or
+                its model's ``snapshot_model_fields``) holds a value that is not
+                JSON data; the message names the machine and the attribute.
+            SnapshotError: The orchestrator was released, or a model holds no
+                state of its machine's class.
+        """
+        return _snapshot.snapshot(self)
+
+    @classmethod
+    def restore(cls, data: Mapping[str, Any], /, **machines: Any) -> Self:
+        """Build an orchestrator with every machine in the configuration a snapshot saved.
+
+        No entry action runs and no ``invoke`` handler starts: the machines
+        continue where the snapshot left them, and the next event behaves as
+        it would have on the original. ``__post_init__`` does not run (as when
+        unpickling).
+
+        Args:
+            data: What :meth:`snapshot` returned (after a JSON round trip, or not).
+                It is checked, never trusted: nothing it names is imported or called.
+            **machines: Machines to use for some fields (built on a domain model,
+                or with constructor arguments), by field name; they take the
+                saved configuration. The others are built from their field's
+                class with no arguments, without entering their initial state.
+
+        Returns:
+            A new orchestrator of this class.
+
+        Raises:
+            SnapshotError: The snapshot does not fit this class (see
+                :doc:`/snapshots`); :class:`SnapshotTypeError` for a value of a
+                wrong type, :class:`SnapshotVersionError` for a newer format or
+                version. Nothing is built, wired or kept owned.
+        """
+        return _snapshot.restore(cls, data, machines)
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """Roll every machine back when the block raises.
+
+        Example: ``with orc.atomic(): orc.order.place()``. When the block
+        raises, each machine gets back the configuration, history, finished
+        flag, snapshot fields and queues it had when the block began, and the
+        exception propagates. Blocks nest; each rolls back to its own start.
+        Side effects outside the machines are not undone.
+
+        Raises:
+            MachineBusyError: On entry, a machine is processing an event.
+        """
+        return _atomic.atomic(self)
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Replace a machine: the new one is checked and wired, the old one unwired."""

@@ -23,6 +23,18 @@ from statemachines_orchestrator.exceptions import EngineInternalsWarning, Engine
 from . import _binding, _fallback
 from ._ownership import KEY as OWNER_KEY
 from ._ownership import FallbackOwners, OwnerMark, RegistryOwners
+from ._state import (
+    ChartShape,
+    build_in_state,
+    capture,
+    clear_queues,
+    has_queued_events,
+    illegal_configuration,
+    read_state,
+    restore_captured,
+    shape_of,
+    write_state,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -46,6 +58,19 @@ __all__ = [
     "unwire",
     "wire",
     "wire_registries",
+]
+# Snapshots and atomic steps (._state).
+__all__ += [
+    "ChartShape",
+    "build_in_state",
+    "capture",
+    "clear_queues",
+    "has_queued_events",
+    "illegal_configuration",
+    "read_state",
+    "restore_captured",
+    "shape_of",
+    "write_state",
 ]
 
 VERSION: str = str(getattr(statemachine, "__version__", "unknown"))

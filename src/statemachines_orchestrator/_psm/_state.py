@@ -1,0 +1,256 @@
+"""Reading and setting a machine's configuration, history and finished flag, running nothing.
+
+Snapshots and atomic steps need to put a machine back into a configuration
+without running any callback. Every supported line keeps the active state
+value(s) in the model's state field (2.x: one scalar, checked by
+``current_state_value``'s setter; 3.x: ``None``, a scalar, or an
+``OrderedSet`` of values), the history of a 3.x chart in the machine's
+``history_values`` (history pseudo-state id to the instance states recorded,
+in configuration order), and whether a 3.x chart has finished in its engine's
+``running`` flag (cleared when a top-level final state is entered). A machine
+constructed on a model whose state field already holds a value skips the
+initial transition on every line (the engine's ``start()`` returns early).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import MutableSet
+from typing import TYPE_CHECKING, Any, Callable
+
+import statemachine
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+__all__ = [
+    "ChartShape",
+    "StateShape",
+    "build_in_state",
+    "capture",
+    "clear_queues",
+    "has_queued_events",
+    "illegal_configuration",
+    "raw_of",
+    "read_state",
+    "restore_captured",
+    "shape_of",
+    "write_state",
+]
+
+IS_V3 = hasattr(statemachine, "StateChart")
+
+_ordered_set: Callable[[Iterable[Any]], Any]
+if IS_V3:
+    from statemachine.orderedset import OrderedSet as _ordered_set
+else:  # 2.x keeps one scalar: no set is ever built
+    _ordered_set = list
+
+
+class StateShape:
+    """What a snapshot needs to know of one state of a machine class."""
+
+    __slots__ = ("children", "compound", "final", "history", "id", "parallel", "parent", "value")
+
+    def __init__(self, state: Any) -> None:
+        self.id: str = state.id
+        self.value: Any = state.value
+        parent = getattr(state, "parent", None)
+        self.parent: str | None = None if parent is None else parent.id
+        children = list(getattr(state, "states", ()) or ())
+        self.children: tuple[str, ...] = tuple(child.id for child in children)
+        self.parallel: bool = bool(getattr(state, "parallel", False))
+        self.compound: bool = bool(children) and not self.parallel
+        self.final: bool = bool(state.final)
+        self.history: tuple[str, ...] = tuple(h.id for h in getattr(state, "history", ()) or ())
+
+
+class ChartShape:
+    """The states of one machine class, by id and by value, and its history pseudo-states."""
+
+    __slots__ = ("__weakref__", "by_value", "flat", "history", "states", "top")
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.states: dict[str, StateShape] = {}
+        self.by_value: dict[Any, str] = {}
+        for state in cls.states_map.values():
+            shape = StateShape(state)
+            self.states[shape.id] = shape
+            self.by_value[shape.value] = shape.id
+        self.top: tuple[str, ...] = tuple(s.id for s in cls.states)
+        # History pseudo-state id -> the id of the state whose history it keeps.
+        self.history: dict[str, str] = {
+            h: shape.id for shape in self.states.values() for h in shape.history
+        }
+        self.flat: bool = all(not s.children for s in self.states.values())
+
+
+_SHAPES: weakref.WeakKeyDictionary[type[Any], ChartShape] = weakref.WeakKeyDictionary()
+
+
+def shape_of(cls: type[Any]) -> ChartShape:
+    """The (cached) shape of a machine class."""
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        shape = _SHAPES[cls] = ChartShape(cls)
+    return shape
+
+
+def illegal_configuration(shape: ChartShape, ids: Sequence[str]) -> str | None:
+    """Why ``ids`` (known state ids, no duplicates) is no legal configuration, or ``None``.
+
+    Legal: empty (what 3.2 leaves after entering an empty history), or closed
+    under parents, one top-level state, one child of each active compound state
+    and every child of each active parallel state.
+    """
+    if not ids:
+        return None
+    states = shape.states
+    active = set(ids)
+    tops = [i for i in ids if states[i].parent is None]
+    if len(tops) != 1:
+        return f"it has {len(tops)} top-level states ({', '.join(tops)}), not one"
+    for i in ids:
+        state = states[i]
+        if state.parent is not None and state.parent not in active:
+            return f"{i!r} is active but its parent {state.parent!r} is not"
+        if state.children:
+            on = [c for c in state.children if c in active]
+            if state.parallel and len(on) != len(state.children):
+                off = [c for c in state.children if c not in active]
+                return f"parallel state {i!r} is active but its regions {off} are not"
+            if not state.parallel and len(on) != 1:
+                return f"compound state {i!r} has {len(on)} active children, not one"
+    return None
+
+
+def raw_of(machine: Any) -> Any:
+    """The raw value of the machine's state field."""
+    return getattr(machine.model, machine.state_field, None)
+
+
+def read_state(machine: Any, shape: ChartShape) -> tuple[list[str], dict[str, list[str]], bool]:
+    """The machine's configuration (state ids), history values and finished flag.
+
+    Raises:
+        KeyError: The model holds a value that is no state of the machine's class
+            (the unknown value is the exception's argument).
+    """
+    raw = getattr(machine.model, machine.state_field, None)
+    by_value = shape.by_value
+    if raw is None:
+        ids: list[str] = []
+    elif isinstance(raw, MutableSet):
+        ids = [by_value[value] for value in raw]
+    else:
+        ids = [by_value[raw]]
+    if not IS_V3:
+        return ids, {}, False
+    history = {key: [s.id for s in states] for key, states in machine.history_values.items()}
+    return ids, history, not machine._engine.running  # noqa: SLF001
+
+
+def _raw_value(shape: ChartShape, ids: Sequence[str]) -> Any:
+    states = shape.states
+    if not ids:
+        return None
+    if len(ids) == 1:
+        return states[ids[0]].value
+    return _ordered_set(states[i].value for i in ids)
+
+
+def _instance_state(machine: Any, value: Any) -> Any:
+    config = getattr(machine, "_config", None)
+    if config is not None:  # 3.1 and later
+        return config._instance_states[value]  # noqa: SLF001
+    state = type(machine).states_map[value]  # 3.0
+    return state.for_instance(machine=machine, cache=machine._states_for_instance)  # noqa: SLF001
+
+
+def write_state(
+    machine: Any,
+    shape: ChartShape,
+    ids: Sequence[str],
+    history: Mapping[str, Sequence[str]],
+    *,
+    finished: bool,
+) -> None:
+    """Put ``machine`` in a checked configuration, history and finished flag, running nothing."""
+    setattr(machine.model, machine.state_field, _raw_value(shape, ids))
+    if not IS_V3:
+        return
+    states = shape.states
+    machine.history_values = {
+        key: [_instance_state(machine, states[i].value) for i in values]
+        for key, values in history.items()
+    }
+    machine._engine.running = not finished  # noqa: SLF001
+
+
+def build_in_state(cls: type[Any], shape: ChartShape, ids: Sequence[str]) -> Any:
+    """Build a machine of ``cls`` with no arguments, already in configuration ``ids``.
+
+    The model's state field is set between the constructor's set-up and its
+    engine's start (the same seam :func:`._build_before_start` wires through),
+    so the initial transition is skipped and no callback runs. An empty
+    configuration is reached through its initial state's value, replaced once
+    built.
+    """
+    initial: Any = cls.initial_state
+    raw = _raw_value(shape, ids) if ids else initial.value
+    factory: Any = cls
+    machine: Any = factory.__new__(factory)
+
+    def get_engine_in_state(*args: Any, **kwargs: Any) -> Any:
+        setattr(machine.model, machine.state_field, raw)
+        return factory._get_engine(machine, *args, **kwargs)  # noqa: SLF001
+
+    machine._get_engine = get_engine_in_state  # noqa: SLF001
+    try:
+        init: Callable[[], None] = machine.__init__
+        init()
+    finally:
+        del machine._get_engine  # noqa: SLF001
+    if not ids:
+        setattr(machine.model, machine.state_field, None)
+    return machine
+
+
+def has_queued_events(machine: Any) -> bool:
+    """Whether events wait in the machine's queues (3.x: delayed ones included)."""
+    engine = machine._engine  # noqa: SLF001
+    if IS_V3:
+        return not (engine.external_queue.is_empty() and engine.internal_queue.is_empty())
+    return bool(engine._external_queue)  # noqa: SLF001
+
+
+def clear_queues(machine: Any) -> None:
+    """Drop every event waiting in the machine's queues."""
+    engine = machine._engine  # noqa: SLF001
+    if IS_V3:
+        engine.clear()
+    else:
+        engine._external_queue.clear()  # noqa: SLF001
+
+
+def capture(machine: Any) -> tuple[Any, dict[str, list[Any]] | None, bool]:
+    """What :func:`restore_captured` needs to put the machine back as it is now."""
+    raw = getattr(machine.model, machine.state_field, None)
+    if isinstance(raw, MutableSet):
+        raw = _ordered_set(raw)
+    if not IS_V3:
+        return raw, None, True
+    history = {key: list(states) for key, states in machine.history_values.items()}
+    return raw, history, machine._engine.running  # noqa: SLF001
+
+
+def restore_captured(
+    machine: Any, captured: tuple[Any, dict[str, list[Any]] | None, bool]
+) -> None:
+    """Put the machine back as :func:`capture` saw it, dropping queued events."""
+    raw, history, running = captured
+    clear_queues(machine)
+    setattr(machine.model, machine.state_field, raw)
+    if history is not None:
+        machine.history_values = {key: list(states) for key, states in history.items()}
+        machine._engine.running = running  # noqa: SLF001

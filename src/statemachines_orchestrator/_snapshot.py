@@ -1,0 +1,684 @@
+"""Snapshots of an orchestrator as plain JSON data, and restoring them.
+
+The format (version :data:`FORMAT_VERSION`)::
+
+    {"format": 1, "orchestrator": "module:Qualname", "version": 0,
+     "machines": {field: {"class": "module:Qualname",
+                          "configuration": [state ids], "history": {history id: [state ids]},
+                          "finished": bool, "data": {attr: JSON}, "model": {attr: JSON}}}}
+
+A snapshot is data from outside: restoring one imports nothing and calls
+nothing it names; every value is checked (with plain type checks, so that
+restoring stays cheap) before a machine is built or wired.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from . import _joining, _psm
+from .exceptions import (
+    MachineBusyError,
+    MachineDataNotSerializableError,
+    NoMachinesOnOrchestratorError,
+    SnapshotError,
+    SnapshotTypeError,
+    SnapshotVersionError,
+)
+
+if TYPE_CHECKING:
+    from ._fields import MachineField
+    from .orchestrator import Orchestrator
+
+__all__ = [
+    "FORMAT_VERSION",
+    "MACHINE_KEYS",
+    "TOP_KEYS",
+    "Upgrade",
+    "check_busy",
+    "class_path",
+    "declared_fields",
+    "register_upgrade",
+    "restore",
+    "snapshot",
+    "version_of",
+]
+
+FORMAT_VERSION = 1
+"""The version of the snapshot format this release writes (and the newest it reads)."""
+
+TOP_KEYS = frozenset({"format", "orchestrator", "version", "machines"})
+MACHINE_KEYS = frozenset({"class", "configuration", "history", "finished", "data", "model"})
+
+Upgrade = Callable[[dict[str, Any], int], dict[str, Any]]
+"""An upgrade function: the raw snapshot and the version it was saved with, to the upgraded one."""
+
+_O = TypeVar("_O", bound="Orchestrator")
+
+_UPGRADES: weakref.WeakKeyDictionary[type[Any], tuple[int, Upgrade]] = weakref.WeakKeyDictionary()
+
+_RESERVED_DATA_NAMES = frozenset(
+    {"model", "state_field", "history_values", "start_value", "start_configuration_values"}
+)
+
+
+def class_path(cls: type[Any]) -> str:
+    """A class's import path, ``"module:qualname"``."""
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def version_of(cls: type[Any]) -> int:
+    """The snapshot version of an orchestrator class: its upgrade's, or 0."""
+    registered = _UPGRADES.get(cls)
+    return 0 if registered is None else registered[0]
+
+
+def register_upgrade(cls: type[Any], version: int, function: Upgrade) -> None:
+    """Record ``function`` as the upgrade of ``cls``'s snapshots to ``version``."""
+    from .orchestrator import Orchestrator  # noqa: PLC0415 - no upward edge at import time
+
+    if not (isinstance(cls, type) and issubclass(cls, Orchestrator)) or cls is Orchestrator:
+        msg = f"upgrade() takes an Orchestrator subclass, got {cls!r}"
+        raise SnapshotTypeError(msg)
+    if type(version) is not int or version < 1:
+        msg = (
+            f"upgrade({cls.__qualname__}, version=...) takes an int of 1 or more (the version "
+            f"of {cls.__qualname__}'s snapshots the function upgrades to), got {version!r}"
+        )
+        raise SnapshotTypeError(msg)
+    if not callable(function):
+        msg = (
+            f"upgrade({cls.__qualname__}, version={version}) decorates a function, got "
+            f"{function!r}"
+        )
+        raise SnapshotTypeError(msg)
+    _UPGRADES[cls] = (version, function)
+
+
+# --- what a machine class declares --------------------------------------------------------
+
+_DECLARED: weakref.WeakKeyDictionary[type[Any], tuple[tuple[str, ...], tuple[str, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def declared_fields(cls: type[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The (checked) ``snapshot_fields`` and ``snapshot_model_fields`` of a machine class."""
+    found = _DECLARED.get(cls)
+    if found is None:
+        found = _DECLARED[cls] = (
+            _check_declared(cls, "snapshot_fields"),
+            _check_declared(cls, "snapshot_model_fields"),
+        )
+    return found
+
+
+def _check_declared(cls: type[Any], attribute: str) -> tuple[str, ...]:
+    names: object = getattr(cls, attribute, ())
+    where = f"{cls.__qualname__}.{attribute}"
+    if not isinstance(names, tuple) or not all(type(n) is str for n in names):
+        msg = f"{where} must be a tuple of attribute names (str), got {names!r}"
+        raise SnapshotTypeError(msg)
+    for name in names:
+        problem = None
+        if not name.isidentifier() or name.startswith("__"):
+            problem = "is not a plain attribute name"
+        elif names.count(name) > 1:
+            problem = "is listed twice"
+        elif attribute == "snapshot_fields" and name.startswith("_"):
+            problem = "is private (python-statemachine keeps its own state in such names)"
+        elif attribute == "snapshot_fields" and (
+            name in _RESERVED_DATA_NAMES
+            or name in _psm.shape_of(cls).states
+            or hasattr(_psm.MACHINE_BASE, name)
+            or callable(getattr(cls, name, None))
+        ):
+            problem = "is a state, an event, a method, or an attribute of python-statemachine"
+        if problem is not None:
+            msg = f"{where}: {name!r} {problem}; list the attributes your callbacks set"
+            raise SnapshotTypeError(msg)
+    return names  # pyright: ignore[reportUnknownVariableType]
+
+
+# --- JSON values ----------------------------------------------------------------------------
+
+
+def _json_copy(
+    value: Any, path: tuple[Any, ...], fail: Callable[[tuple[Any, ...], Any], None]
+) -> Any:
+    """Copy a value made of JSON types only (exactly), or call ``fail(path, bad value)``."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        if not math.isfinite(value):
+            fail(path, value)
+        return value
+    if kind is list:
+        return [_json_copy(item, (*path, i), fail) for i, item in enumerate(value)]
+    if kind is dict:
+        copied = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                fail((*path, key), key)
+            copied[key] = _json_copy(item, (*path, key), fail)
+        return copied
+    fail(path, value)
+    return None  # pragma: no cover - fail() raises
+
+
+def _path_text(path: tuple[Any, ...]) -> str:
+    return "".join(f"[{part!r}]" for part in path)
+
+
+# --- taking a snapshot ----------------------------------------------------------------------
+
+
+def check_busy(orc: Orchestrator, action: str) -> None:
+    """Refuse ``action`` while a machine processes an event or has events queued."""
+    for name, machine in vars(orc).items():
+        if name not in type(orc).__machine_fields__:
+            continue
+        if _psm.is_processing(machine):
+            why = "is processing an event (called from one of its callbacks, or another thread)"
+        elif _psm.has_queued_events(machine):
+            why = "has events waiting in its queue (delayed events included)"
+        else:
+            continue
+        msg = (
+            f"{type(orc).__qualname__}: cannot {action} while machine {name!r} {why}; a "
+            f"snapshot holds configurations only, never events in flight: do it once the "
+            f"events are processed (or cancelled), e.g. from the code that sent them"
+        )
+        raise MachineBusyError(msg)
+
+
+def snapshot(orc: Orchestrator) -> dict[str, Any]:
+    """What :meth:`Orchestrator.snapshot` returns."""
+    cls = type(orc)
+    machines_now = orc.machines
+    if not machines_now:
+        msg = f"cannot snapshot a released {cls.__qualname__}: it holds no machine"
+        raise SnapshotError(msg)
+    check_busy(orc, "take a snapshot")
+    machines: dict[str, Any] = {}
+    for name, machine in machines_now.items():
+        machine_cls = type(machine)
+        shape = _psm.shape_of(machine_cls)
+        try:
+            ids, history, finished = _psm.read_state(machine, shape)
+        except KeyError as exc:
+            msg = (
+                f"{cls.__qualname__}: machine {name!r} ({machine_cls.__qualname__}) holds the "
+                f"state value {exc.args[0]!r} in its model, which is no state of its class"
+            )
+            raise SnapshotError(msg) from None
+        fields, model_fields = declared_fields(machine_cls)
+        machines[name] = {
+            "class": class_path(machine_cls),
+            "configuration": ids,
+            "history": history,
+            "finished": finished,
+            "data": _collect(orc, name, machine, fields, "snapshot_fields"),
+            "model": _collect(orc, name, machine.model, model_fields, "snapshot_model_fields"),
+        }
+    return {
+        "format": FORMAT_VERSION,
+        "orchestrator": class_path(cls),
+        "version": version_of(cls),
+        "machines": machines,
+    }
+
+
+def _collect(
+    orc: Orchestrator, name: str, source: Any, attributes: tuple[str, ...], declaration: str
+) -> dict[str, Any]:
+    if not attributes:
+        return {}
+    machine = vars(orc)[name]
+    owner = "model of machine" if source is not machine else "machine"
+    where = f"{type(orc).__qualname__}: {owner} {name!r} ({type(machine).__qualname__})"
+    data: dict[str, Any] = {}
+    for attribute in attributes:
+        if source is not machine and attribute == machine.state_field:
+            msg = (
+                f"{where} lists its state field {attribute!r} in {declaration}; the snapshot "
+                f"saves the configuration already: remove it from {declaration}"
+            )
+            raise SnapshotTypeError(msg)
+        try:
+            value = getattr(source, attribute)
+        except AttributeError:
+            msg = (
+                f"{where} has no attribute {attribute!r}, which its class lists in "
+                f"{declaration}; give it a value in __init__ or a class-level default"
+            )
+            raise SnapshotError(msg) from None
+
+        def fail(path: tuple[Any, ...], bad: Any, attribute: str = attribute) -> None:
+            msg = (
+                f"{where}: attribute {attribute!r}{_path_text(path)} holds "
+                f"{type(bad).__qualname__} {bad!r}, which is not JSON data (str, int, finite "
+                f"float, bool, None, list, dict with str keys); store it in a JSON form, or "
+                f"remove {attribute!r} from {declaration}"
+            )
+            raise MachineDataNotSerializableError(msg)
+
+        data[attribute] = _json_copy(value, (), fail)
+    return data
+
+
+# --- restoring ------------------------------------------------------------------------------
+
+
+class _Plan:
+    """One machine field's checked entry of a snapshot."""
+
+    __slots__ = ("data", "field", "finished", "given", "history", "ids", "model", "shape")
+
+    def __init__(  # noqa: PLR0913 - one argument per attribute of this record
+        self,
+        field: MachineField,
+        given: Any,
+        shape: _psm.ChartShape,
+        ids: list[str],
+        history: dict[str, list[str]],
+        *,
+        finished: bool,
+        data: dict[str, Any],
+        model: dict[str, Any],
+    ) -> None:
+        self.field = field
+        self.given = given
+        self.shape = shape
+        self.ids = ids
+        self.history = history
+        self.finished = finished
+        self.data = data
+        self.model = model
+
+
+def _type_error(where: str, what: str, value: Any) -> SnapshotTypeError:
+    return SnapshotTypeError(
+        f"{where}: {what} must be {_KINDS[what]}, got {type(value).__qualname__} {value!r}"
+    )
+
+
+_KINDS = {
+    "the snapshot": "a dict (a JSON object, as Orchestrator.snapshot() returns)",
+    '"format"': "an int",
+    '"orchestrator"': 'a str ("module:qualname")',
+    '"version"': "an int",
+    '"machines"': "a dict of machine field name to machine snapshot",
+    "its snapshot": "a dict",
+    '"class"': 'a str ("module:qualname")',
+    '"history"': "a dict of history state id to a list of state ids",
+    '"finished"': "a bool",
+    '"data"': "a dict of attribute name to JSON value",
+    '"model"': "a dict of attribute name to JSON value",
+}
+
+
+def _checked_format(top: dict[str, Any], where: str) -> None:
+    fmt = top.get("format")
+    if type(fmt) is not int:
+        if "format" not in top:
+            msg = f'{where}: the snapshot has no "format" key; is it a snapshot at all?'
+            raise SnapshotError(msg)
+        raise _type_error(where, '"format"', fmt)
+    if fmt > FORMAT_VERSION:
+        msg = (
+            f"{where}: the snapshot's format {fmt} is newer than this release reads "
+            f"({FORMAT_VERSION}); upgrade statemachines-orchestrator"
+        )
+        raise SnapshotVersionError(msg)
+    if fmt < 1:
+        msg = f"{where}: the snapshot's format {fmt} does not exist (formats start at 1)"
+        raise SnapshotError(msg)
+
+
+def _checked_top(cls: type[Orchestrator], data: Any, where: str) -> dict[str, Any]:
+    """Check the top level of a snapshot (its machines aside); return it as a dict."""
+    if not isinstance(data, dict):
+        if not isinstance(data, Mapping):
+            raise _type_error(where, "the snapshot", data)
+        data = dict(data)  # pyright: ignore[reportUnknownArgumentType]
+    top: dict[str, Any] = data  # pyright: ignore[reportUnknownVariableType]
+    # The format first: a newer format may have other keys.
+    _checked_format(top, where)
+    if top.keys() != TOP_KEYS:
+        _refuse_keys(where, "the snapshot", top, TOP_KEYS)
+    path = top["orchestrator"]
+    if type(path) is not str:
+        raise _type_error(where, '"orchestrator"', path)
+    expected = class_path(cls)
+    if path != expected:
+        msg = (
+            f"{where}: the snapshot is one of {path}, not of {expected}; restore it with "
+            f"the class that took it"
+        )
+        raise SnapshotError(msg)
+    if type(top["version"]) is not int:
+        raise _type_error(where, '"version"', top["version"])
+    if type(top["machines"]) is not dict:
+        raise _type_error(where, '"machines"', top["machines"])
+    return top
+
+
+def _refuse_keys(where: str, what: str, value: dict[str, Any], expected: frozenset[str]) -> None:
+    missing = sorted(expected - value.keys())
+    unknown = sorted(map(repr, value.keys() - expected))
+    parts = []
+    if missing:
+        parts.append(f"lacks the keys {', '.join(map(repr, missing))}")
+    if unknown:
+        parts.append(f"has keys the format does not know: {', '.join(unknown)}")
+    msg = f"{where}: {what} {' and '.join(parts)}"
+    raise SnapshotError(msg)
+
+
+def _upgraded(cls: type[Orchestrator], data: Any, where: str) -> dict[str, Any]:
+    """The checked top level of ``data``, upgraded when it is of an older version."""
+    top = _checked_top(cls, data, where)
+    saved: int = top["version"]
+    current = version_of(cls)
+    if saved == current:
+        return top
+    if saved > current:
+        msg = (
+            f"{where}: the snapshot's version {saved} is newer than {cls.__qualname__}'s "
+            f"({current}, registered with statemachines_orchestrator.snapshot.upgrade); restore "
+            f"it with the release of your application that wrote it"
+        )
+        raise SnapshotVersionError(msg)
+    registered = _UPGRADES.get(cls)
+    if saved < 0 or registered is None:
+        msg = f"{where}: the snapshot's version {saved} does not exist (versions start at 0)"
+        raise SnapshotVersionError(msg)
+    function = registered[1]
+
+    def fail(path: tuple[Any, ...], bad: Any) -> None:
+        msg = (
+            f"{where}: the snapshot{_path_text(path)} holds {type(bad).__qualname__} {bad!r}, "
+            f"which is not JSON data"
+        )
+        raise SnapshotTypeError(msg)
+
+    result = function(_json_copy(top, (), fail), saved)
+    name = getattr(function, "__qualname__", repr(function))
+    upgraded = _checked_top(cls, result, f"{where}, after the upgrade {name}()")
+    if upgraded["version"] != current:
+        msg = (
+            f"{where}: the upgrade {name}() returned a snapshot of version "
+            f'{upgraded["version"]!r}; it must set "version" to {current}'
+        )
+        raise SnapshotVersionError(msg)
+    return upgraded
+
+
+def restore(cls: type[_O], data: Any, given: dict[str, Any]) -> _O:
+    """What :meth:`Orchestrator.restore` does."""
+    if cls.__orchestrator_pending__:
+        _joining.resolve(cls)
+    fields = cls.__machine_fields__
+    where = f"{cls.__qualname__}.restore()"
+    if not fields:
+        msg = (
+            f"{cls.__qualname__} declares no machine fields; restore a snapshot with the "
+            f"orchestrator class that took it"
+        )
+        raise NoMachinesOnOrchestratorError(msg)
+    top = _upgraded(cls, data, where)
+    saved: dict[str, Any] = top["machines"]
+    _check_names(cls, where, saved, given)
+    orc: _O = cls.__new__(cls)
+    # Everything is checked before anything is built, and built before anything is wired.
+    plans, fresh, passed = _plans(orc, where, saved, given)
+    machines = _build(orc, plans, passed)
+    own = vars(orc)
+    own.update(machines)
+    try:
+        _joining.wire_all(orc, machines)
+    except BaseException:
+        own.clear()
+        raise
+    try:
+        for plan in plans:
+            if plan.given is not None:
+                _apply(plan.given, plan)
+    except BaseException:
+        _joining.release(orc)
+        raise
+    if fresh:
+        _joining.build_missing(orc, fresh)
+    return orc
+
+
+def _check_names(
+    cls: type[Orchestrator], where: str, saved: dict[str, Any], given: dict[str, Any]
+) -> None:
+    fields = cls.__machine_fields__
+    for name in saved:
+        if name not in fields:
+            msg = (
+                f"{where}: the snapshot holds a machine for {name!r}, which is no machine "
+                f"field of {cls.__qualname__}; register an upgrade that removes it "
+                f"(statemachines_orchestrator.snapshot.upgrade)"
+            )
+            raise SnapshotError(msg)
+    for name in given:
+        if name not in fields:
+            msg = (
+                f"{where} got a machine for {name!r}, which is no machine field of "
+                f"{cls.__qualname__} (its fields: {', '.join(fields)})"
+            )
+            raise SnapshotTypeError(msg)
+
+
+def _plans(
+    orc: Orchestrator, where: str, saved: dict[str, Any], given: dict[str, Any]
+) -> tuple[list[_Plan], list[MachineField], dict[str, Any]]:
+    """Check every saved machine and every machine given; build nothing."""
+    plans: list[_Plan] = []
+    fresh: list[MachineField] = []
+    passed: dict[str, Any] = {}
+    for name, field in type(orc).__machine_fields__.items():
+        machine = given.get(name)
+        if machine is not None:
+            _joining.check_machine(orc, field, machine, passed)
+            if _psm.is_processing(machine) or _psm.has_queued_events(machine):
+                msg = (
+                    f"{where}: the machine given for {name!r} is processing an event or has "
+                    f"events queued; pass an idle machine"
+                )
+                raise MachineBusyError(msg)
+            passed[name] = machine
+        if name in saved:
+            plans.append(_plan(where, name, field, saved[name], machine))
+        elif field.built is None:
+            msg = (
+                f"{where}: the snapshot lacks machine field {name!r}; give the field a "
+                f"built() default (it is then built fresh), or register an upgrade that "
+                f"adds it (statemachines_orchestrator.snapshot.upgrade)"
+            )
+            raise SnapshotError(msg)
+        elif machine is None:
+            fresh.append(field)
+    return plans, fresh, passed
+
+
+def _build(orc: Orchestrator, plans: list[_Plan], passed: dict[str, Any]) -> dict[str, Any]:
+    """Build the saved machines the caller did not pass, in their saved state; no wiring."""
+    machines: dict[str, Any] = {}
+    for plan in plans:
+        if plan.given is None:
+            machine_cls: Any = plan.field.expected_class
+            machine = _psm.build_in_state(machine_cls, plan.shape, plan.ids)
+            _apply(machine, plan)
+            _joining.check_machine(orc, plan.field, machine, machines)
+            machines[plan.field.name] = machine
+    for name in type(orc).__machine_fields__:
+        if name in passed:
+            machines[name] = passed[name]
+    return machines
+
+
+def _apply(machine: Any, plan: _Plan) -> None:
+    _psm.write_state(machine, plan.shape, plan.ids, plan.history, finished=plan.finished)
+    for attribute, value in plan.data.items():
+        setattr(machine, attribute, value)
+    model = machine.model
+    for attribute, value in plan.model.items():
+        setattr(model, attribute, value)
+
+
+def _plan(where: str, name: str, field: MachineField, entry: Any, given: Any) -> _Plan:
+    """Check one machine's entry of a snapshot against its class (the given machine's)."""
+    here = f"{where}: machine {name!r}"
+    if type(entry) is not dict:
+        raise _type_error(here, "its snapshot", entry)
+    if entry.keys() != MACHINE_KEYS:
+        _refuse_keys(here, "its snapshot", entry, MACHINE_KEYS)  # pyright: ignore[reportUnknownArgumentType]
+    machine_cls: Any = field.expected_class if given is None else type(given)
+    path = entry["class"]
+    if type(path) is not str:
+        raise _type_error(here, '"class"', path)
+    expected = class_path(machine_cls)
+    if path != expected:
+        msg = (
+            f"{here} was saved as a {path}, but is now a {expected}; pass a machine of the "
+            f'saved class by field name, or register an upgrade that changes "class"'
+        )
+        raise SnapshotError(msg)
+    shape = _psm.shape_of(machine_cls)
+    ids = _configuration(here, entry["configuration"], shape, machine_cls)
+    history = _history(here, entry["history"], shape, machine_cls)
+    finished = _finished(here, entry["finished"], shape, ids)
+    fields, model_fields = declared_fields(machine_cls)
+    data = _data(here, '"data"', entry["data"], fields, "snapshot_fields")
+    model = _data(here, '"model"', entry["model"], model_fields, "snapshot_model_fields")
+    return _Plan(field, given, shape, ids, history, finished=finished, data=data, model=model)
+
+
+def _configuration(
+    here: str, value: Any, shape: _psm.ChartShape, machine_cls: type[Any]
+) -> list[str]:
+    ids = _id_list(here, '"configuration"', value, shape.states, machine_cls)
+    if len(set(ids)) != len(ids):
+        msg = f"{here}: its configuration {ids} lists a state twice"
+        raise SnapshotError(msg)
+    if not _psm.IS_V3:
+        problem = None if len(ids) == 1 else f"it has {len(ids)} states, not one"
+    else:
+        problem = _psm.illegal_configuration(shape, ids)
+    if problem is not None:
+        msg = (
+            f"{here}: {ids} is no configuration a {machine_cls.__qualname__} can be in: {problem}"
+        )
+        raise SnapshotError(msg)
+    return ids
+
+
+def _history(
+    here: str, value: Any, shape: _psm.ChartShape, machine_cls: type[Any]
+) -> dict[str, list[str]]:
+    if type(value) is not dict:
+        raise _type_error(here, '"history"', value)
+    history: dict[str, list[str]] = {}
+    for key, values in value.items():  # pyright: ignore[reportUnknownVariableType]
+        owner = shape.history.get(key) if type(key) is str else None  # pyright: ignore[reportUnknownArgumentType]
+        if owner is None:
+            msg = (
+                f"{here}: its history names {key!r}, which is no history state of "
+                f"{machine_cls.__qualname__}"
+            )
+            raise SnapshotError(msg)
+        recorded = _id_list(here, f'"history"[{key!r}]', values, shape.states, machine_cls)
+        for state_id in recorded:
+            if not _descends(shape.states, state_id, owner):
+                msg = (
+                    f"{here}: the history {key!r} of {owner!r} records {state_id!r}, which is "
+                    f"not inside {owner!r}"
+                )
+                raise SnapshotError(msg)
+        history[key] = recorded
+    return history
+
+
+def _finished(here: str, value: Any, shape: _psm.ChartShape, ids: list[str]) -> bool:
+    if type(value) is not bool:
+        raise _type_error(here, '"finished"', value)
+    states = shape.states
+    if not _psm.IS_V3:
+        # 2.x engines never stop: every 2.x snapshot says False.
+        at_final = can_finish = False
+    else:
+        at_final = any(states[i].final and states[i].parent is None for i in ids)
+        can_finish = at_final or any(states[i].parallel and states[i].parent is None for i in ids)
+    if (value and not can_finish) or (at_final and not value):
+        msg = (
+            f'{here}: "finished" is {value}, which its configuration {ids} contradicts (a '
+            f"machine is finished when it reached a top-level final state, and only then)"
+        )
+        raise SnapshotError(msg)
+    return value
+
+
+def _id_list(
+    here: str, what: str, value: Any, states: Mapping[str, Any], machine_cls: type[Any]
+) -> list[str]:
+    if type(value) is not list:
+        msg = (
+            f"{here}: {what} must be a list of state ids, got {type(value).__qualname__} {value!r}"
+        )
+        raise SnapshotTypeError(msg)
+    for item in value:  # pyright: ignore[reportUnknownVariableType]
+        if type(item) is not str:
+            msg = f"{here}: {what} holds {type(item).__qualname__} {item!r}, not a state id (str)"  # pyright: ignore[reportUnknownArgumentType]
+            raise SnapshotTypeError(msg)
+        if item not in states:
+            msg = (
+                f"{here}: {what} names the state {item!r}, which {machine_cls.__qualname__} no "
+                f"longer has; register an upgrade that renames or replaces it "
+                f"(statemachines_orchestrator.snapshot.upgrade)"
+            )
+            raise SnapshotError(msg)
+    return list(value)  # pyright: ignore[reportUnknownArgumentType]
+
+
+def _descends(states: Mapping[str, Any], state_id: str, ancestor: str) -> bool:
+    parent = states[state_id].parent
+    while parent is not None:
+        if parent == ancestor:
+            return True
+        parent = states[parent].parent
+    return False
+
+
+def _data(
+    here: str, what: str, value: Any, attributes: tuple[str, ...], declaration: str
+) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise _type_error(here, what, value)
+    if len(value) != len(attributes) or any(a not in value for a in attributes):  # pyright: ignore[reportUnknownArgumentType]
+        msg = (
+            f"{here}: {what} holds {sorted(map(repr, value))}, but its class's "  # pyright: ignore[reportUnknownArgumentType]
+            f"{declaration} lists {list(attributes)}; register an upgrade that converts the "
+            f"data (statemachines_orchestrator.snapshot.upgrade)"
+        )
+        raise SnapshotError(msg)
+    if not value:
+        return {}
+
+    def fail(path: tuple[Any, ...], bad: Any) -> None:
+        msg = (
+            f"{here}: {what}{_path_text(path)} holds {type(bad).__qualname__} {bad!r}, "
+            f"not JSON data"
+        )
+        raise SnapshotTypeError(msg)
+
+    copied: dict[str, Any] = _json_copy(value, (), fail)
+    return copied
