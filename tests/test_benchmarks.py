@@ -25,5 +25,6 @@ def test_benchmarks_quick_run() -> None:
         "| injection: toggle, async",
         "| construction: 2 machines",
         "| memory: live orchestrator",
+        "| store: unit of work, SQLite file",
     ):
         assert scenario in result.stdout
