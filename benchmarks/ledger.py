@@ -20,11 +20,11 @@ class Account(StateMachine):
 
     snapshot_fields: ClassVar[tuple[str, ...]] = ("balance", "seen")
 
-    open = State(initial=True)
+    active = State(initial=True)
     closed = State(final=True)
 
-    deposit = open.to.itself(internal=True)
-    close = open.to(closed)
+    deposit = active.to.itself(internal=True)
+    close = active.to(closed)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.balance = 0

@@ -51,7 +51,13 @@ from statemachines_orchestrator.store import retry, type_name_of
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from multiprocessing.queues import Queue
     from multiprocessing.synchronize import Barrier
+
+    from sqlalchemy import ColumnElement, Select
+
+    from statemachines_orchestrator.store import Document
+    from statemachines_orchestrator.store.sqlalchemy import SQLAlchemyStore
 
 POSTGRES_ENV = "SMO_POSTGRES_URL"
 
@@ -80,14 +86,14 @@ class WorkerReport:
     seconds: float = 0.0
 
 
-def sa_select(*columns: Any) -> Any:
+def sa_select(*columns: ColumnElement[Any]) -> Select[Any]:
     """``sqlalchemy.select``, imported when needed."""
     import sqlalchemy  # noqa: PLC0415
 
     return sqlalchemy.select(*columns)
 
 
-def _store(url: str, table_name: str) -> Any:
+def _store(url: str, table_name: str) -> SQLAlchemyStore:
     from statemachines_orchestrator.store.sqlalchemy import SQLAlchemyStore  # noqa: PLC0415
 
     # A long busy timeout: on SQLite, writers queue for the lock rather than conflict.
@@ -129,7 +135,7 @@ def work(job: Job, barrier: Barrier) -> WorkerReport:
     return report
 
 
-def _run_worker(job: Job, barrier: Barrier, results: Any) -> None:
+def _run_worker(job: Job, barrier: Barrier, results: Queue[dict[str, Any]]) -> None:
     try:
         results.put(asdict(work(job, barrier)))
     except BaseException:
@@ -139,7 +145,7 @@ def _run_worker(job: Job, barrier: Barrier, results: Any) -> None:
 
 def plan(workers: int, events: int, keys: int, seed: int) -> list[list[tuple[str, str]]]:
     """Share ``events`` among ``workers``, each event on one of ``keys`` keys at random."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - a reproducible plan, not cryptography
     key_names = [f"account-{k}" for k in range(keys)]
     shares: list[list[tuple[str, str]]] = [[] for _ in range(workers)]
     for number in range(events):
@@ -147,68 +153,81 @@ def plan(workers: int, events: int, keys: int, seed: int) -> list[list[tuple[str
     return shares
 
 
+def _check_row(
+    key: str, document: Document, commits: list[tuple[str, int]], booked: dict[str, str]
+) -> list[str]:
+    """The problems of one row, given the commits reported for its key."""
+    try:
+        ledger = Ledger.restore(document.data)
+    except Exception as error:  # noqa: BLE001 - reported as a corrupt row
+        return [f"{key}: the row does not restore: {error}"]
+    problems: list[str] = []
+    seen = ledger.account.seen
+    for event_id in seen:
+        if event_id in booked:
+            problems.append(f"{event_id} booked twice ({booked[event_id]}, {key})")
+        booked[event_id] = key
+    expected = sorted(event_id for event_id, _ in commits)
+    if sorted(seen) != expected:
+        # Multisets: an event reported committed twice but booked once is lost once.
+        lost = sorted((Counter(expected) - Counter(seen)).elements())
+        extra = sorted((Counter(seen) - Counter(expected)).elements())
+        problems.append(f"{key}: lost {lost[:5]}, unreported {extra[:5]}")
+    versions = sorted(version for _, version in commits)
+    if versions != list(range(1, len(commits) + 1)) or document.version != len(commits):
+        problems.append(
+            f"{key}: version {document.version}, commits saved versions {versions[:10]}"
+        )
+    if ledger.account.balance != len(seen):
+        problems.append(f"{key}: balance {ledger.account.balance} != {len(seen)} events")
+    if ledger.audit.current_state_value != ("odd" if len(seen) % 2 else "even"):
+        problems.append(f"{key}: audit machine out of step with the account")
+    return problems
+
+
+def _check_counts(reports: list[WorkerReport]) -> list[str]:
+    # Every call ends in a commit or a conflict; a conflict is retried or given up.
+    return [
+        f"worker {r.index}: {r.calls} calls, {len(r.committed)} committed, "
+        f"{r.conflicts} conflicts, {len(r.gave_up)} given up do not add up"
+        for r in reports
+        if r.calls != len(r.committed) + r.conflicts
+    ]
+
+
 def verify(url: str, table_name: str, reports: list[WorkerReport]) -> list[str]:
     """Read every row back; return the problems found (none: the run is sound)."""
     problems: list[str] = []
     store = _store(url, table_name)
     try:
-        committed = [c for r in reports for c in r.committed]
-        gave_up = {event_id for r in reports for event_id, _ in r.gave_up}
         by_key: dict[str, list[tuple[str, int]]] = {}
-        for event_id, key, version in committed:
-            by_key.setdefault(key, []).append((event_id, version))
-        booked: dict[str, str] = {}
+        for r in reports:
+            for event_id, key, version in r.committed:
+                by_key.setdefault(key, []).append((event_id, version))
         # Every row of the table, not only those of reported commits: a row
         # holding an event no worker reported committed is a failure too.
         with store.engine.connect() as connection:
-            stored_keys = connection.execute(sa_select(store.table.c.key)).scalars().all()
-        for key in stored_keys:
-            by_key.setdefault(key, [])
+            for key in connection.execute(sa_select(store.table.c.key)).scalars():
+                by_key.setdefault(key, [])
+        booked: dict[str, str] = {}
         for key, commits in sorted(by_key.items()):
             document = store.read_document(type_name_of(Ledger), key)
             if document is None:
                 problems.append(f"{key}: no row, though {len(commits)} events were committed")
-                continue
-            try:
-                ledger = Ledger.restore(document.data)
-            except Exception as error:  # noqa: BLE001 - reported as a corrupt row
-                problems.append(f"{key}: the row does not restore: {error}")
-                continue
-            seen = ledger.account.seen
-            for event_id in seen:
-                if event_id in booked:
-                    problems.append(f"{event_id} booked twice ({booked[event_id]}, {key})")
-                booked[event_id] = key
-            expected = sorted(event_id for event_id, _ in commits)
-            if sorted(seen) != expected:
-                # Multisets: an event reported committed twice but booked once is lost once.
-                lost = sorted((Counter(expected) - Counter(seen)).elements())
-                extra = sorted((Counter(seen) - Counter(expected)).elements())
-                problems.append(f"{key}: lost {lost[:5]}, unreported {extra[:5]}")
-            versions = sorted(version for _, version in commits)
-            if versions != list(range(1, len(commits) + 1)) or document.version != len(commits):
-                problems.append(
-                    f"{key}: version {document.version}, commits saved versions {versions[:10]}"
-                )
-            if ledger.account.balance != len(seen):
-                problems.append(f"{key}: balance {ledger.account.balance} != {len(seen)} events")
-            if ledger.audit.current_state_value != ("odd" if len(seen) % 2 else "even"):
-                problems.append(f"{key}: audit machine out of step with the account")
-        for event_id in gave_up & set(booked):
-            problems.append(f"{event_id} was reported as given up, but it is booked")
-        for r in reports:
-            # Every call ends in a commit or a conflict; a conflict is retried or given up.
-            if r.calls != len(r.committed) + r.conflicts:
-                problems.append(
-                    f"worker {r.index}: {r.calls} calls, {len(r.committed)} committed, "
-                    f"{r.conflicts} conflicts, {len(r.gave_up)} given up do not add up"
-                )
+            else:
+                problems += _check_row(key, document, commits, booked)
+        gave_up = {event_id for r in reports for event_id, _ in r.gave_up}
+        problems += [
+            f"{event_id} was reported as given up, but it is booked"
+            for event_id in sorted(gave_up & set(booked))
+        ]
+        problems += _check_counts(reports)
     finally:
         store.close()
     return problems
 
 
-def run(
+def run(  # noqa: PLR0913 - the load test's knobs, keyword-only
     url: str,
     *,
     workers: int,

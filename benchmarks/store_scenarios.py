@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Callable, ClassVar
 
 from statemachine import State, StateMachine
 
@@ -32,6 +32,9 @@ from statemachines_orchestrator.store import type_name_of
 
 if TYPE_CHECKING:
     from measure import Clock, Sampler
+    from sqlalchemy import Engine, Table
+
+    from statemachines_orchestrator.store.sqlalchemy import SQLAlchemyStore
 
 __all__ = ["POSTGRES_ENV", "StoreScenario", "store_scenarios"]
 
@@ -107,7 +110,7 @@ class StoreScenario:
     close: Callable[[], None]
 
 
-def _by_hand(engine: Any, table: Any, key: str) -> Sampler:
+def _by_hand(engine: Engine, table: Table, key: str) -> Sampler:
     import sqlalchemy as sa  # noqa: PLC0415 - the benchmark imports SQLAlchemy only if asked
 
     c = table.c
@@ -131,9 +134,7 @@ def _by_hand(engine: Any, table: Any, key: str) -> Sampler:
 
     def once() -> None:
         with engine.connect() as connection:
-            data, version = connection.execute(
-                select, {"p_type": type_name, "p_key": key}
-            ).one()
+            data, version = connection.execute(select, {"p_type": type_name, "p_key": key}).one()
         machines = data["machines"]
         saved_counter, saved_echo = machines["counter"], machines["echo"]
         counter = CounterByHand(model=_Model(saved_counter["configuration"][0]))
@@ -167,7 +168,7 @@ def _by_hand(engine: Any, table: Any, key: str) -> Sampler:
     return sample
 
 
-def _unit_of_work(store: Any, key: str) -> Sampler:
+def _unit_of_work(store: SQLAlchemyStore, key: str) -> Sampler:
     def sample(n: int, clock: Clock) -> int:
         start = clock()
         for _ in range(n):

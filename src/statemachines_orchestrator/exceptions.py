@@ -172,10 +172,10 @@ class MachineDataNotSerializableError(SnapshotError, TypeError):
 # Stores (issue 8).
 __all__ += [
     "ConcurrentUpdateError",
-    "SnapshotNotFoundError",
-    "StoreExtraMissingError",
     "InvalidStoreArgumentError",
     "OrchestratorNotFromStoreError",
+    "SnapshotNotFoundError",
+    "StoreExtraMissingError",
 ]
 
 
@@ -198,7 +198,11 @@ class StoreExtraMissingError(OrchestratorError, ImportError):
 
 
 class InvalidStoreArgumentError(OrchestratorError, TypeError):
-    """A store was given a key that is no non-empty :class:`str`, or a class that is no orchestrator class."""
+    """A store got a key that is no non-empty :class:`str`, or a class that is no orchestrator.
+
+    Also raised for other arguments of the store API that break a rule (a
+    table name, ``retry()``'s settings); the message names the argument.
+    """
 
 
 class OrchestratorNotFromStoreError(OrchestratorError, ValueError):

@@ -67,7 +67,7 @@ class UnitOfWorkFace:
     def __enter__(self) -> Any:
         return self._loop.run_until_complete(self.unit.__aenter__())
 
-    def __exit__(self, *exc_info: Any) -> Any:
+    def __exit__(self, *exc_info: object) -> Any:
         return self._loop.run_until_complete(self.unit.__aexit__(*exc_info))
 
     def __getattr__(self, name: str) -> Any:
@@ -106,7 +106,9 @@ class Backend:
     def read(self, type_name: str, key: str, store: Any = None) -> Document | None:
         return self.run((store or self.store).read_document(type_name, key))
 
-    def insert(self, type_name: str, key: str, data: dict[str, Any], store: Any = None) -> Document:
+    def insert(
+        self, type_name: str, key: str, data: dict[str, Any], store: Any = None
+    ) -> Document:
         return self.run((store or self.store).insert_document(type_name, key, data))
 
     def update(
@@ -144,7 +146,7 @@ def open_backend(database: str, mode: str, tmp_path: Path) -> Backend:
             return Backend(database, mode, memory, lambda: memory)
         amemory: AsyncStore = AsyncMemoryStore()
         return Backend(database, mode, amemory, lambda: amemory, asyncio.new_event_loop())
-    from statemachines_orchestrator.store.sqlalchemy import (  # noqa: PLC0415
+    from statemachines_orchestrator.store.sqlalchemy import (
         AsyncSQLAlchemyStore,
         SQLAlchemyStore,
     )

@@ -76,9 +76,7 @@ def test_documents_are_keyed_by_type_and_key(backend: Backend) -> None:
     backend.insert(T, "k", {"who": "shop k"})
     backend.insert("tests.other:Other", "k", {"who": "other k"})
     backend.insert(T, "k2", {"who": "shop k2"})
-    found = {
-        (t, k): backend.read(t, k) for t in (T, "tests.other:Other") for k in ("k", "k2")
-    }
+    found = {(t, k): backend.read(t, k) for t in (T, "tests.other:Other") for k in ("k", "k2")}
     assert {key: doc.data["who"] for key, doc in found.items() if doc is not None} == {
         (T, "k"): "shop k",
         ("tests.other:Other", "k"): "other k",
@@ -88,7 +86,7 @@ def test_documents_are_keyed_by_type_and_key(backend: Backend) -> None:
 
 def test_json_data_round_trips(backend: Backend) -> None:
     data: dict[str, Any] = {
-        "text": "caf\u00e9 \u2603 \"quoted\"",
+        "text": 'caf\u00e9 \u2603 "quoted"',
         "nested": {"list": [1, 2.5, None, True, False, [], {}], "empty": ""},
         "big": 2**53,
         "negative": -7,

@@ -62,7 +62,7 @@ def test_load_test_on_postgresql() -> None:
 @pytest.fixture
 def load_test(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.syspath_prepend(str(BENCHMARKS))
-    import load_test as module  # noqa: PLC0415 - from benchmarks/, not a package
+    import load_test as module
 
     return module
 
@@ -71,7 +71,7 @@ def test_the_checks_catch_lost_double_and_unreported_events(
     load_test: ModuleType, tmp_path: Path
 ) -> None:
     """The verifier is not a rubber stamp: tampered reports are caught."""
-    from statemachines_orchestrator.store.sqlalchemy import SQLAlchemyStore  # noqa: PLC0415
+    from statemachines_orchestrator.store.sqlalchemy import SQLAlchemyStore
 
     url = f"sqlite:///{tmp_path / 'v.db'}"
     store = SQLAlchemyStore(url, table_name="verify")
@@ -113,7 +113,7 @@ def test_the_checks_catch_lost_double_and_unreported_events(
 def test_the_checks_catch_corrupt_and_inconsistent_rows(
     load_test: ModuleType, tmp_path: Path
 ) -> None:
-    from statemachines_orchestrator.store.sqlalchemy import SQLAlchemyStore  # noqa: PLC0415
+    from statemachines_orchestrator.store.sqlalchemy import SQLAlchemyStore
 
     url = f"sqlite:///{tmp_path / 'c.db'}"
     store = SQLAlchemyStore(url, table_name="verify")

@@ -1,4 +1,5 @@
-"""retry() and retry_async(): run a unit of work again after a conflict, a bounded number of times."""
+"""retry() and retry_async(): run a unit of work again after a conflict, a bounded number
+of times."""
 
 from __future__ import annotations
 
@@ -119,7 +120,9 @@ def test_retry_async_retries_and_gives_up_like_retry(monkeypatch: pytest.MonkeyP
     seen: list[int] = []
     flaky = Flaky(conflicts=2)
     result = asyncio.run(
-        retry_async(flaky.run_async, attempts=3, backoff=0.5, on_conflict=lambda _e, n: seen.append(n))
+        retry_async(
+            flaky.run_async, attempts=3, backoff=0.5, on_conflict=lambda _e, n: seen.append(n)
+        )
     )
     assert (result, seen, pauses) == (3, [1, 2], [0.5, 1.0])
     hopeless = Flaky(conflicts=9)

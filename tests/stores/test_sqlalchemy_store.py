@@ -210,7 +210,7 @@ def test_other_database_errors_are_not_disguised_as_conflicts(sql_backend: Backe
     # A table name the database refuses: the driver's error comes through.
     sql_backend.read(T, "k")
     store = sql_backend.store
-    statement = sa.text(f"DROP TABLE {store.table_name}")  # noqa: S608 - our own test table
+    statement = sa.text(f"DROP TABLE {store.table_name}")
     if sql_backend.loop is None:
         with store.engine.begin() as connection:
             connection.execute(statement)

@@ -39,7 +39,8 @@ __all__ = [
     "type_name_of",
 ]
 
-O = TypeVar("O", bound=Orchestrator)
+OrcT = TypeVar("OrcT", bound=Orchestrator)
+
 
 @dataclass(frozen=True)
 class Document:
@@ -69,6 +70,11 @@ def type_name_of(cls: type[Orchestrator]) -> str:
     Raises:
         InvalidStoreArgumentError: ``cls`` is not a subclass of ``Orchestrator``.
     """
+    return _type_name(cls)
+
+
+def _type_name(cls: object) -> str:
+    # Typed `object`: callers without a type checker may pass anything.
     if not (isinstance(cls, type) and issubclass(cls, Orchestrator)):
         msg = (
             f"a store keeps orchestrators by their class; got {cls!r}, which is not a "
@@ -106,7 +112,7 @@ def _not_found(cls: type[Orchestrator], type_name: str, key: str) -> SnapshotNot
     return SnapshotNotFoundError(msg)
 
 
-def _check_built(cls: type[O], orc: object, where: str) -> O:
+def _check_built(cls: type[OrcT], orc: object, where: str) -> OrcT:
     if not isinstance(orc, cls):
         msg = (
             f"{where} must give a {cls.__qualname__}, got {type(orc).__qualname__} {orc!r}; "
@@ -200,7 +206,7 @@ class Store(ABC):
 
     # ------------------------------------------------------------------ orchestrators
 
-    def load(self, cls: type[O], key: str) -> O:
+    def load(self, cls: type[OrcT], key: str) -> OrcT:
         """Restore the ``cls`` stored under ``key``.
 
         Raises:
@@ -240,9 +246,9 @@ class Store(ABC):
         self._versions.remember(orc, type_name, key, document.version)
 
     def transaction(
-        self, cls: type[O], key: str, *, create: Callable[[], O] | None = None
-    ) -> UnitOfWork[O]:
-        """A unit of work on the ``cls`` stored under ``key``: ``with store.transaction(...) as orc``.
+        self, cls: type[OrcT], key: str, *, create: Callable[[], OrcT] | None = None
+    ) -> UnitOfWork[OrcT]:
+        """A unit of work on the ``cls`` stored under ``key``: ``with store.transaction(...)``.
 
         Entering it loads the orchestrator, or builds a new one for a new key
         (``cls()``, or ``create()`` when given); leaving it without an exception
@@ -259,10 +265,10 @@ class Store(ABC):
             ConcurrentUpdateError: On leaving the block, if another writer saved
                 (or created) it first; nothing of this unit of work is written.
         """
-        return UnitOfWork(self, cls, key, create)
+        return UnitOfWork(self, self._versions, cls, key, create)
 
 
-class UnitOfWork(Generic[O]):
+class UnitOfWork(Generic[OrcT]):
     """Load, change and save one stored orchestrator; from :meth:`Store.transaction`.
 
     Attributes:
@@ -277,24 +283,31 @@ class UnitOfWork(Generic[O]):
         "_key",
         "_store",
         "_type_name",
+        "_versions",
         "loaded_version",
         "orchestrator",
         "saved_version",
     )
 
     def __init__(
-        self, store: Store, cls: type[O], key: str, create: Callable[[], O] | None
+        self,
+        store: Store,
+        versions: _Versions,
+        cls: type[OrcT],
+        key: str,
+        create: Callable[[], OrcT] | None,
     ) -> None:
         self._store = store
+        self._versions = versions
         self._cls = cls
         self._type_name = type_name_of(cls)
         self._key = _check_key(key)
         self._create = create
-        self.orchestrator: O | None = None
+        self.orchestrator: OrcT | None = None
         self.loaded_version: int | None = None
         self.saved_version: int | None = None
 
-    def __enter__(self) -> O:
+    def __enter__(self) -> OrcT:
         cls = self._cls
         document = self._store.read_document(self._type_name, self._key)
         if document is None:
@@ -323,7 +336,7 @@ class UnitOfWork(Generic[O]):
         else:
             document = store.update_document(type_name, key, data, self.loaded_version)
         self.saved_version = document.version
-        store._versions.remember(orc, type_name, key, document.version)  # noqa: SLF001
+        self._versions.remember(orc, type_name, key, document.version)
 
 
 class AsyncStore(ABC):
@@ -362,7 +375,7 @@ class AsyncStore(ABC):
     async def close(self) -> None:  # noqa: B027 - optional hook, see Store.close
         """Release what the store holds (connections); a no-op for the memory store."""
 
-    async def load(self, cls: type[O], key: str) -> O:
+    async def load(self, cls: type[OrcT], key: str) -> OrcT:
         """Restore the ``cls`` stored under ``key`` (see :meth:`Store.load`)."""
         type_name = type_name_of(cls)
         document = await self.read_document(type_name, _check_key(key))
@@ -388,10 +401,13 @@ class AsyncStore(ABC):
         self._versions.remember(orc, type_name, key, document.version)
 
     def transaction(
-        self, cls: type[O], key: str, *, create: Callable[[], O] | None = None
-    ) -> AsyncUnitOfWork[O]:
-        """A unit of work: ``async with store.transaction(cls, key) as orc`` (see :meth:`Store.transaction`)."""
-        return AsyncUnitOfWork(self, cls, key, create)
+        self, cls: type[OrcT], key: str, *, create: Callable[[], OrcT] | None = None
+    ) -> AsyncUnitOfWork[OrcT]:
+        """A unit of work: ``async with store.transaction(cls, key) as orc``.
+
+        See :meth:`Store.transaction`.
+        """
+        return AsyncUnitOfWork(self, self._versions, cls, key, create)
 
 
 async def activate_initial_states(orc: Orchestrator) -> None:
@@ -403,7 +419,7 @@ async def activate_initial_states(orc: Orchestrator) -> None:
                 await result
 
 
-class AsyncUnitOfWork(Generic[O]):
+class AsyncUnitOfWork(Generic[OrcT]):
     """The asyncio twin of :class:`UnitOfWork`, from :meth:`AsyncStore.transaction`.
 
     Attributes:
@@ -418,24 +434,31 @@ class AsyncUnitOfWork(Generic[O]):
         "_key",
         "_store",
         "_type_name",
+        "_versions",
         "loaded_version",
         "orchestrator",
         "saved_version",
     )
 
     def __init__(
-        self, store: AsyncStore, cls: type[O], key: str, create: Callable[[], O] | None
+        self,
+        store: AsyncStore,
+        versions: _Versions,
+        cls: type[OrcT],
+        key: str,
+        create: Callable[[], OrcT] | None,
     ) -> None:
         self._store = store
+        self._versions = versions
         self._cls = cls
         self._type_name = type_name_of(cls)
         self._key = _check_key(key)
         self._create = create
-        self.orchestrator: O | None = None
+        self.orchestrator: OrcT | None = None
         self.loaded_version: int | None = None
         self.saved_version: int | None = None
 
-    async def __aenter__(self) -> O:
+    async def __aenter__(self) -> OrcT:
         cls = self._cls
         document = await self._store.read_document(self._type_name, self._key)
         if document is None:
@@ -465,4 +488,4 @@ class AsyncUnitOfWork(Generic[O]):
         else:
             document = await store.update_document(type_name, key, data, self.loaded_version)
         self.saved_version = document.version
-        store._versions.remember(orc, type_name, key, document.version)  # noqa: SLF001
+        self._versions.remember(orc, type_name, key, document.version)

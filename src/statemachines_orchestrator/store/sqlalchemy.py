@@ -160,7 +160,8 @@ class _Core:
 
     __slots__ = ("_statements", "table_name")
 
-    def __init__(self, table_name: str, schema: str | None) -> None:
+    def __init__(self, table_name: object, schema: str | None) -> None:
+        # Typed `object`: callers without a type checker may pass anything.
         if not isinstance(table_name, str) or not table_name:
             msg = f"a store's table_name must be a non-empty str, got {table_name!r}"
             raise InvalidStoreArgumentError(msg)
