@@ -1,5 +1,8 @@
 """Machines and orchestrators for the snapshot tests; module level, so their paths are stable.
 
+The fixtures in tests/snapshots/ were written from these classes: change none of them in a
+way that breaks those files.
+
 Every callback appends to the module's :data:`CALLS`, so that a test can see
 which callbacks ran (and that restoring runs none).
 """

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from . import _psm
@@ -11,7 +10,7 @@ from ._snapshot import declared_fields
 from .exceptions import MachineBusyError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from types import TracebackType
 
     from .orchestrator import Orchestrator
 
@@ -19,9 +18,16 @@ __all__ = ["atomic"]
 
 _MISSING = object()
 
+_Saved = tuple[Any, Any, list[tuple[str, Any]], list[tuple[str, Any]]]
+"""A machine, its captured state, its snapshot fields and its model's, as on entry."""
+
 
 def _capture_data(source: Any, attributes: tuple[str, ...]) -> list[tuple[str, Any]]:
-    return [(name, copy.deepcopy(getattr(source, name, _MISSING))) for name in attributes]
+    saved: list[tuple[str, Any]] = []
+    for name in attributes:
+        value = getattr(source, name, _MISSING)
+        saved.append((name, value if value is _MISSING else copy.deepcopy(value)))
+    return saved
 
 
 def _restore_data(source: Any, saved: list[tuple[str, Any]]) -> None:
@@ -34,34 +40,58 @@ def _restore_data(source: Any, saved: list[tuple[str, Any]]) -> None:
             setattr(source, name, copy.deepcopy(value))
 
 
-@contextmanager
-def atomic(orc: Orchestrator) -> Iterator[None]:
-    """What :meth:`Orchestrator.atomic` returns."""
-    machines = dict(orc.machines)
-    for name, machine in machines.items():
-        if _psm.is_processing(machine):
-            msg = (
-                f"{type(orc).__qualname__}: cannot begin an atomic block while machine "
-                f"{name!r} is processing an event (called from one of its callbacks, or "
-                f"another thread); begin it in the code that sends the event"
+class Atomic:
+    """What :meth:`Orchestrator.atomic` returns: a context manager that rolls back on error.
+
+    Everything is captured on entry (so that one object may be entered again
+    and nested blocks each roll back to their own start).
+    """
+
+    __slots__ = ("_orc", "_saved")
+
+    def __init__(self, orc: Orchestrator) -> None:
+        self._orc = orc
+        self._saved: list[list[_Saved]] = []
+
+    def __enter__(self) -> None:
+        orc = self._orc
+        machines = dict(orc.machines)
+        for name, machine in machines.items():
+            if _psm.is_processing(machine):
+                msg = (
+                    f"{type(orc).__qualname__}: cannot begin an atomic block while machine "
+                    f"{name!r} is processing an event (called from one of its callbacks, or "
+                    f"another thread); begin it in the code that sends the event"
+                )
+                raise MachineBusyError(msg)
+        saved: list[_Saved] = []
+        for machine in machines.values():
+            fields, model_fields = declared_fields(machine.__class__)
+            saved.append(
+                (
+                    machine,
+                    _psm.capture(machine),
+                    _capture_data(machine, fields),
+                    _capture_data(machine.model, model_fields),
+                )
             )
-            raise MachineBusyError(msg)
-    saved = []
-    for machine in machines.values():
-        fields, model_fields = declared_fields(type(machine))
-        saved.append(
-            (
-                machine,
-                _psm.capture(machine),
-                _capture_data(machine, fields),
-                _capture_data(machine.model, model_fields),
-            )
-        )
-    try:
-        yield
-    except BaseException:
+        self._saved.append(saved)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        saved = self._saved.pop()
+        if exc_type is None:
+            return
         for machine, state, data, model in saved:
             _psm.restore_captured(machine, state)
             _restore_data(machine, data)
             _restore_data(machine.model, model)
-        raise
+
+
+def atomic(orc: Orchestrator) -> Atomic:
+    """What :meth:`Orchestrator.atomic` returns."""
+    return Atomic(orc)

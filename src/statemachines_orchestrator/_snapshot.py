@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
 from . import _joining, _psm
 from .exceptions import (
@@ -80,7 +80,10 @@ def register_upgrade(cls: type[Any], version: int, function: Upgrade) -> None:
     """Record ``function`` as the upgrade of ``cls``'s snapshots to ``version``."""
     from .orchestrator import Orchestrator  # noqa: PLC0415 - no upward edge at import time
 
-    if not (isinstance(cls, type) and issubclass(cls, Orchestrator)) or cls is Orchestrator:
+    candidate: object = cls
+    if not (isinstance(candidate, type) and issubclass(candidate, Orchestrator)) or (  # pyright: ignore[reportUnnecessaryIsInstance]
+        candidate is Orchestrator
+    ):
         msg = f"upgrade() takes an Orchestrator subclass, got {cls!r}"
         raise SnapshotTypeError(msg)
     if type(version) is not int or version < 1:
@@ -117,11 +120,14 @@ def declared_fields(cls: type[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _check_declared(cls: type[Any], attribute: str) -> tuple[str, ...]:
-    names: object = getattr(cls, attribute, ())
+    declared: object = getattr(cls, attribute, ())
     where = f"{cls.__qualname__}.{attribute}"
-    if not isinstance(names, tuple) or not all(type(n) is str for n in names):
-        msg = f"{where} must be a tuple of attribute names (str), got {names!r}"
+    if not isinstance(declared, tuple) or not all(
+        n.__class__ is str for n in cast("tuple[object, ...]", declared)
+    ):
+        msg = f"{where} must be a tuple of attribute names (str), got {declared!r}"
         raise SnapshotTypeError(msg)
+    names = cast("tuple[str, ...]", declared)
     for name in names:
         problem = None
         if not name.isidentifier() or name.startswith("__"):
@@ -140,7 +146,7 @@ def _check_declared(cls: type[Any], attribute: str) -> tuple[str, ...]:
         if problem is not None:
             msg = f"{where}: {name!r} {problem}; list the attributes your callbacks set"
             raise SnapshotTypeError(msg)
-    return names  # pyright: ignore[reportUnknownVariableType]
+    return names
 
 
 # --- JSON values ----------------------------------------------------------------------------
@@ -150,7 +156,7 @@ def _json_copy(
     value: Any, path: tuple[Any, ...], fail: Callable[[tuple[Any, ...], Any], None]
 ) -> Any:
     """Copy a value made of JSON types only (exactly), or call ``fail(path, bad value)``."""
-    kind = type(value)
+    kind: type[Any] = value.__class__
     if kind is str or kind is int or kind is bool or value is None:
         return value
     if kind is float:
@@ -160,7 +166,7 @@ def _json_copy(
     if kind is list:
         return [_json_copy(item, (*path, i), fail) for i, item in enumerate(value)]
     if kind is dict:
-        copied = {}
+        copied: dict[str, Any] = {}
         for key, item in value.items():
             if type(key) is not str:
                 fail((*path, key), key)
@@ -206,7 +212,7 @@ def snapshot(orc: Orchestrator) -> dict[str, Any]:
     check_busy(orc, "take a snapshot")
     machines: dict[str, Any] = {}
     for name, machine in machines_now.items():
-        machine_cls = type(machine)
+        machine_cls: type[Any] = machine.__class__
         shape = _psm.shape_of(machine_cls)
         try:
             ids, history, finished = _psm.read_state(machine, shape)
@@ -345,8 +351,8 @@ def _checked_top(cls: type[Orchestrator], data: Any, where: str) -> dict[str, An
     if not isinstance(data, dict):
         if not isinstance(data, Mapping):
             raise _type_error(where, "the snapshot", data)
-        data = dict(data)  # pyright: ignore[reportUnknownArgumentType]
-    top: dict[str, Any] = data  # pyright: ignore[reportUnknownVariableType]
+        data = dict(cast("Mapping[str, Any]", data))
+    top = cast("dict[str, Any]", data)
     # The format first: a newer format may have other keys.
     _checked_format(top, where)
     if top.keys() != TOP_KEYS:
@@ -371,7 +377,7 @@ def _checked_top(cls: type[Orchestrator], data: Any, where: str) -> dict[str, An
 def _refuse_keys(where: str, what: str, value: dict[str, Any], expected: frozenset[str]) -> None:
     missing = sorted(expected - value.keys())
     unknown = sorted(map(repr, value.keys() - expected))
-    parts = []
+    parts: list[str] = []
     if missing:
         parts.append(f"lacks the keys {', '.join(map(repr, missing))}")
     if unknown:
@@ -540,9 +546,10 @@ def _plan(where: str, name: str, field: MachineField, entry: Any, given: Any) ->
     here = f"{where}: machine {name!r}"
     if type(entry) is not dict:
         raise _type_error(here, "its snapshot", entry)
+    entry = cast("dict[str, Any]", entry)
     if entry.keys() != MACHINE_KEYS:
-        _refuse_keys(here, "its snapshot", entry, MACHINE_KEYS)  # pyright: ignore[reportUnknownArgumentType]
-    machine_cls: Any = field.expected_class if given is None else type(given)
+        _refuse_keys(here, "its snapshot", entry, MACHINE_KEYS)
+    machine_cls: type[Any] = field.expected_class if given is None else given.__class__
     path = entry["class"]
     if type(path) is not str:
         raise _type_error(here, '"class"', path)
@@ -612,12 +619,9 @@ def _finished(here: str, value: Any, shape: _psm.ChartShape, ids: list[str]) -> 
     if type(value) is not bool:
         raise _type_error(here, '"finished"', value)
     states = shape.states
-    if not _psm.IS_V3:
-        # 2.x engines never stop: every 2.x snapshot says False.
-        at_final = can_finish = False
-    else:
-        at_final = any(states[i].final and states[i].parent is None for i in ids)
-        can_finish = at_final or any(states[i].parallel and states[i].parent is None for i in ids)
+    at_final = any(states[i].final and states[i].parent is None for i in ids)
+    # A chart whose top-level parallel state has every region final stops too (3.x).
+    can_finish = at_final or any(states[i].parallel and states[i].parent is None for i in ids)
     if (value and not can_finish) or (at_final and not value):
         msg = (
             f'{here}: "finished" is {value}, which its configuration {ids} contradicts (a '
@@ -635,9 +639,10 @@ def _id_list(
             f"{here}: {what} must be a list of state ids, got {type(value).__qualname__} {value!r}"
         )
         raise SnapshotTypeError(msg)
-    for item in value:  # pyright: ignore[reportUnknownVariableType]
-        if type(item) is not str:
-            msg = f"{here}: {what} holds {type(item).__qualname__} {item!r}, not a state id (str)"  # pyright: ignore[reportUnknownArgumentType]
+    items = cast("list[object]", value)
+    for item in items:
+        if item.__class__ is not str:
+            msg = f"{here}: {what} holds {type(item).__qualname__} {item!r}, not a state id (str)"
             raise SnapshotTypeError(msg)
         if item not in states:
             msg = (
@@ -646,7 +651,7 @@ def _id_list(
                 f"(statemachines_orchestrator.snapshot.upgrade)"
             )
             raise SnapshotError(msg)
-    return list(value)  # pyright: ignore[reportUnknownArgumentType]
+    return cast("list[str]", list(items))
 
 
 def _descends(states: Mapping[str, Any], state_id: str, ancestor: str) -> bool:

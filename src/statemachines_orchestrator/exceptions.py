@@ -9,7 +9,7 @@ be changed), so ``except TypeError`` keeps working.
 
 from __future__ import annotations
 
-__all__ = [
+__all__: list[str] = [
     "AnnotationIsNotAStateMachineError",
     "EngineInternalsWarning",
     "EngineNotSupportedError",

@@ -42,7 +42,7 @@ IS_V3 = hasattr(statemachine, "StateChart")
 
 _ordered_set: Callable[[Iterable[Any]], Any]
 if IS_V3:
-    from statemachine.orderedset import OrderedSet as _ordered_set
+    from statemachine.orderedset import OrderedSet as _ordered_set  # noqa: N813 - a factory here
 else:  # 2.x keeps one scalar: no set is ever built
     _ordered_set = list
 
@@ -141,11 +141,13 @@ def read_state(machine: Any, shape: ChartShape) -> tuple[list[str], dict[str, li
     if raw is None:
         ids: list[str] = []
     elif isinstance(raw, MutableSet):
-        ids = [by_value[value] for value in raw]
+        ids = [by_value[value] for value in raw]  # pyright: ignore[reportUnknownVariableType]
     else:
         ids = [by_value[raw]]
     if not IS_V3:
-        return ids, {}, False
+        # A 2.x engine never stops; a machine in a final state is finished all the same
+        # (3.x stops it there), so that a snapshot means the same on every line.
+        return ids, {}, any(shape.states[i].final for i in ids)
     history = {key: [s.id for s in states] for key, states in machine.history_values.items()}
     return ids, history, not machine._engine.running  # noqa: SLF001
 
@@ -163,7 +165,7 @@ def _instance_state(machine: Any, value: Any) -> Any:
     config = getattr(machine, "_config", None)
     if config is not None:  # 3.1 and later
         return config._instance_states[value]  # noqa: SLF001
-    state = type(machine).states_map[value]  # 3.0
+    state: Any = machine.__class__.states_map[value]  # 3.0
     return state.for_instance(machine=machine, cache=machine._states_for_instance)  # noqa: SLF001
 
 
@@ -220,6 +222,10 @@ def has_queued_events(machine: Any) -> bool:
     """Whether events wait in the machine's queues (3.x: delayed ones included)."""
     engine = machine._engine  # noqa: SLF001
     if IS_V3:
+        if not engine.running:
+            # A finished chart never processes an event again; 3.0 and 3.1 leave the
+            # events sent to it in its queue for good (3.2 drops them).
+            return False
         return not (engine.external_queue.is_empty() and engine.internal_queue.is_empty())
     return bool(engine._external_queue)  # noqa: SLF001
 
@@ -237,7 +243,7 @@ def capture(machine: Any) -> tuple[Any, dict[str, list[Any]] | None, bool]:
     """What :func:`restore_captured` needs to put the machine back as it is now."""
     raw = getattr(machine.model, machine.state_field, None)
     if isinstance(raw, MutableSet):
-        raw = _ordered_set(raw)
+        raw = _ordered_set(raw)  # pyright: ignore[reportUnknownArgumentType]
     if not IS_V3:
         return raw, None, True
     history = {key: list(states) for key, states in machine.history_values.items()}
