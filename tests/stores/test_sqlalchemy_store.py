@@ -232,3 +232,79 @@ def test_other_database_errors_are_not_disguised_as_conflicts(sql_backend: Backe
 def test_a_bad_table_name_is_refused(name: object, tmp_path: Path) -> None:
     with pytest.raises(InvalidStoreArgumentError, match="table_name must be a non-empty str"):
         SQLAlchemyStore(f"sqlite:///{tmp_path / 'x.db'}", table_name=name)  # type: ignore[arg-type]
+
+
+def _refuse_create(error_table: str) -> object:
+    def create_all(*_args: object, **_kwargs: object) -> None:
+        statement = f"CREATE TABLE {error_table}"
+        raise sa.exc.OperationalError(statement, {}, Exception("table already exists"))
+
+    return create_all
+
+
+def test_a_table_created_by_another_process_meanwhile_is_used(tmp_path: Path) -> None:
+    """CREATE fails because another process created the table after the check: carry on."""
+    url = f"sqlite:///{tmp_path / 'meanwhile.db'}"
+    other = SQLAlchemyStore(url, table_name="shared")
+    other.create_table()
+    store = SQLAlchemyStore(url, table_name="shared")
+    store._statements.metadata.create_all = _refuse_create("shared")  # type: ignore[method-assign]  # noqa: SLF001
+    try:
+        store.insert_document(T, "k", {"n": 1})
+        assert other.read_document(T, "k") is not None
+    finally:
+        store.close()
+        other.close()
+
+
+def test_a_table_that_cannot_be_created_is_an_error(tmp_path: Path) -> None:
+    store = SQLAlchemyStore(f"sqlite:///{tmp_path / 'refused.db'}", table_name="refused")
+    store._statements.metadata.create_all = _refuse_create("refused")  # type: ignore[method-assign]  # noqa: SLF001
+    try:
+        with pytest.raises(sa.exc.OperationalError, match="table already exists"):
+            store.read_document(T, "k")
+    finally:
+        store.close()
+
+
+def test_the_async_store_handles_a_table_created_meanwhile(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ameanwhile.db'}"
+
+    async def scenario() -> None:
+        other = AsyncSQLAlchemyStore(url, table_name="shared")
+        await other.create_table()
+        store = AsyncSQLAlchemyStore(url, table_name="shared")
+        store._statements.metadata.create_all = _refuse_create("shared")  # type: ignore[method-assign]  # noqa: SLF001
+        refused = AsyncSQLAlchemyStore(url, table_name="refused")
+        refused._statements.metadata.create_all = _refuse_create("refused")  # type: ignore[method-assign]  # noqa: SLF001
+        try:
+            await store.insert_document(T, "k", {"n": 1})
+            assert await other.read_document(T, "k") is not None
+            await store.create_table()  # once ready, a no-op
+            with pytest.raises(sa.exc.OperationalError, match="table already exists"):
+                await refused.read_document(T, "k")
+        finally:
+            for each in (store, other, refused):
+                await each.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_async_store_on_an_engine_it_did_not_build_leaves_the_engine_open(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine  # noqa: PLC0415
+
+    async def scenario() -> int:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'aown.db'}")
+        store = AsyncSQLAlchemyStore(engine, table_name="mine")
+        await store.insert_document(T, "k", {"n": 1})
+        await store.close()
+        try:
+            async with engine.connect() as connection:
+                result = await connection.execute(sa.text("select count(*) from mine"))
+                return int(result.scalar_one())
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(scenario()) == 1

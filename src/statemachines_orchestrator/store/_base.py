@@ -138,10 +138,10 @@ class _Versions:
         ident = id(orc)
         entries = self._entries
 
-        def forget(ref: weakref.ref[Any]) -> None:
-            entry = entries.get(ident)
-            if entry is not None and entry[0] is ref:
-                del entries[ident]
+        # A replaced entry's weakref dies with the entry, its callback unsent;
+        # so the callback that runs belongs to the entry still there.
+        def forget(_ref: weakref.ref[Any]) -> None:
+            entries.pop(ident, None)
 
         entries[ident] = (weakref.ref(orc, forget), type_name, key, version)
 
