@@ -309,3 +309,70 @@ def test_an_async_store_on_an_engine_it_did_not_build_leaves_the_engine_open(
             await engine.dispose()
 
     assert asyncio.run(scenario()) == 1
+
+
+def _exclusive_lock_for(path: Path, seconds: float) -> threading.Thread:
+    """Hold an exclusive lock (no readers either) on a rollback-journal SQLite file."""
+    locked = threading.Event()
+
+    def hold() -> None:
+        connection = sqlite3.connect(path, isolation_level=None)
+        try:
+            connection.execute("BEGIN EXCLUSIVE")
+            connection.execute("UPDATE blocker SET n = n + 1")
+            locked.set()
+            time.sleep(seconds)
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert locked.wait(10)
+    return thread
+
+
+def test_a_read_of_a_locked_database_is_a_conflict_not_a_driver_error(tmp_path: Path) -> None:
+    """An engine of the application's own, without WAL: a writer locks readers out."""
+    path = tmp_path / "journal.db"
+    with sqlite3.connect(path) as setup:
+        setup.execute("CREATE TABLE blocker (n INTEGER)")
+        setup.execute("INSERT INTO blocker VALUES (0)")
+    setup.close()
+    engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 0.05})
+    store = SQLAlchemyStore(engine)
+    try:
+        store.insert_document(T, "k", {"n": 1})
+        holder = _exclusive_lock_for(path, 1.0)
+        with pytest.raises(
+            ConcurrentUpdateError, match="could not be read, the database was busy"
+        ):
+            store.read_document(T, "k")
+        holder.join()
+        assert store.read_document(T, "k") is not None
+    finally:
+        engine.dispose()
+
+
+def test_an_async_read_of_a_locked_database_is_a_conflict(tmp_path: Path) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine  # noqa: PLC0415
+
+    path = tmp_path / "ajournal.db"
+    with sqlite3.connect(path) as setup:
+        setup.execute("CREATE TABLE blocker (n INTEGER)")
+        setup.execute("INSERT INTO blocker VALUES (0)")
+    setup.close()
+
+    async def scenario() -> None:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{path}", connect_args={"timeout": 0.05})
+        store = AsyncSQLAlchemyStore(engine)
+        try:
+            await store.insert_document(T, "k", {"n": 1})
+            holder = _exclusive_lock_for(path, 1.0)
+            with pytest.raises(ConcurrentUpdateError, match="could not be read"):
+                await store.read_document(T, "k")
+            holder.join()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(scenario())

@@ -187,8 +187,8 @@ class _Core:
         }
 
 
-def _busy(type_name: str, key: str, error: DBAPIError) -> Exception:
-    return conflict(type_name, key, f"could not be written, the database was busy ({error.orig})")
+def _busy(type_name: str, key: str, error: DBAPIError, done: str = "written") -> Exception:
+    return conflict(type_name, key, f"could not be {done}, the database was busy ({error.orig})")
 
 
 class SQLAlchemyStore(Store, _Core):
@@ -253,12 +253,17 @@ class SQLAlchemyStore(Store, _Core):
 
     def read_document(self, type_name: str, key: str) -> Document | None:
         """The document stored under ``(type_name, key)``, or ``None``."""
-        if not self._ready:
-            self.create_table()
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                self._statements.select, {"p_type": type_name, "p_key": key}
-            ).first()
+        try:
+            if not self._ready:
+                self.create_table()
+            with self.engine.connect() as connection:
+                row = connection.execute(
+                    self._statements.select, {"p_type": type_name, "p_key": key}
+                ).first()
+        except DBAPIError as error:
+            if _is_busy(error):
+                raise _busy(type_name, key, error, "read") from error
+            raise
         return _document(type_name, key, row)
 
     def insert_document(self, type_name: str, key: str, data: dict[str, Any]) -> Document:
@@ -368,13 +373,18 @@ class AsyncSQLAlchemyStore(AsyncStore, _Core):
 
     async def read_document(self, type_name: str, key: str) -> Document | None:
         """The document stored under ``(type_name, key)``, or ``None``."""
-        if not self._ready:
-            await self.create_table()
-        async with self.engine.connect() as connection:
-            result = await connection.execute(
-                self._statements.select, {"p_type": type_name, "p_key": key}
-            )
-            row = result.first()
+        try:
+            if not self._ready:
+                await self.create_table()
+            async with self.engine.connect() as connection:
+                result = await connection.execute(
+                    self._statements.select, {"p_type": type_name, "p_key": key}
+                )
+                row = result.first()
+        except DBAPIError as error:
+            if _is_busy(error):
+                raise _busy(type_name, key, error, "read") from error
+            raise
         return _document(type_name, key, row)
 
     async def insert_document(self, type_name: str, key: str, data: dict[str, Any]) -> Document:
