@@ -294,7 +294,7 @@ def test_the_async_store_handles_a_table_created_meanwhile(tmp_path: Path) -> No
 def test_an_async_store_on_an_engine_it_did_not_build_leaves_the_engine_open(
     tmp_path: Path,
 ) -> None:
-    from sqlalchemy.ext.asyncio import create_async_engine  # noqa: PLC0415
+    from sqlalchemy.ext.asyncio import create_async_engine
 
     async def scenario() -> int:
         engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'aown.db'}")
@@ -355,7 +355,7 @@ def test_a_read_of_a_locked_database_is_a_conflict_not_a_driver_error(tmp_path: 
 
 
 def test_an_async_read_of_a_locked_database_is_a_conflict(tmp_path: Path) -> None:
-    from sqlalchemy.ext.asyncio import create_async_engine  # noqa: PLC0415
+    from sqlalchemy.ext.asyncio import create_async_engine
 
     path = tmp_path / "ajournal.db"
     with sqlite3.connect(path) as setup:

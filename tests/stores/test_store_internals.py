@@ -7,8 +7,11 @@ import gc
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from statemachines_orchestrator.store import _base
 
+from . import backends
 from .shop import Shop
 
 
@@ -41,3 +44,15 @@ def test_initial_states_are_activated_for_machines_without_one() -> None:
     orc: Any = SimpleNamespace(machines={"idle": idle, "active": active})
     asyncio.run(_base.activate_initial_states(orc))
     assert (idle.current_state_value, active.current_state_value) == ("ready", "busy")
+
+
+def test_postgresql_tests_skip_locally_and_fail_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(backends.POSTGRES_ENV, raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no PostgreSQL server: SMO_POSTGRES_URL"):
+        backends.postgres_url()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true, but no PostgreSQL server"):
+        backends.postgres_url()
+    monkeypatch.setenv(backends.POSTGRES_ENV, "postgresql://u@127.0.0.1:5/db")
+    assert backends.postgres_url() == "postgresql://u@127.0.0.1:5/db"
