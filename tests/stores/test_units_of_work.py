@@ -209,6 +209,19 @@ def test_keys_must_be_non_empty_strings(backend: Backend, key: Any) -> None:
         backend.create(Shop(), key)
 
 
+def test_keys_are_at_most_255_characters(backend: Backend) -> None:
+    longest = "k" * 255
+    with backend.transaction(Shop, longest) as shop:
+        shop.order.place(total=1)
+    assert backend.load(Shop, longest).order.total == 1
+    with pytest.raises(InvalidStoreArgumentError) as info:
+        backend.transaction(Shop, longest + "k")
+    assert str(info.value) == (
+        "a store key must be at most 255 characters, got one of 256 ('kkkkkkkkkkkkkkkkkkkk'...); "
+        "use a shorter identifier, or a hash of this one"
+    )
+
+
 def test_classes_must_be_orchestrator_classes(backend: Backend) -> None:
     with pytest.raises(InvalidStoreArgumentError) as info:
         backend.load(OrderMachine, "k")

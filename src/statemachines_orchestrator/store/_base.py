@@ -93,11 +93,21 @@ def conflict(type_name: str, key: str, problem: str) -> ConcurrentUpdateError:
     return ConcurrentUpdateError(msg)
 
 
+MAX_KEY_LENGTH = 255
+"""The longest key a store accepts (the SQL stores' key column is a VARCHAR(255))."""
+
+
 def _check_key(key: object) -> str:
     if type(key) is not str or not key:
         msg = (
             f"a store key must be a non-empty str, got {type(key).__qualname__} {key!r}; "
             f"convert it first, e.g. str(order_id)"
+        )
+        raise InvalidStoreArgumentError(msg)
+    if len(key) > MAX_KEY_LENGTH:
+        msg = (
+            f"a store key must be at most {MAX_KEY_LENGTH} characters, got one of {len(key)} "
+            f"({key[:20]!r}...); use a shorter identifier, or a hash of this one"
         )
         raise InvalidStoreArgumentError(msg)
     return key
