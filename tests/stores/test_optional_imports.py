@@ -30,11 +30,27 @@ def test_the_package_and_the_memory_store_import_no_driver() -> None:
     result = _python(
         f"""
         import sys
-        import statemachines_orchestrator
+        from statemachine import State, StateMachine
+        from statemachines_orchestrator import Orchestrator, built
         from statemachines_orchestrator.store import MemoryStore, AsyncMemoryStore, retry
+
+        class Lamp(StateMachine):
+            off = State(initial=True)
+            on = State()
+            switch = off.to(on) | on.to(off)
+
+        class Room(Orchestrator):
+            lamp: Lamp = built(factory=Lamp)
+
         store = MemoryStore()
-        store.insert_document("t:T", "k", {{"n": 1}})
-        assert retry(lambda: store.read_document("t:T", "k")).data == {{"n": 1}}
+
+        def switch():
+            with store.transaction(Room, "hall") as room:
+                room.lamp.switch()
+
+        retry(switch)
+        assert store.load(Room, "hall").lamp.current_state_value == "on"
+        Room.restore(Room().snapshot())
         loaded = sorted(
             name for name in sys.modules
             if name.split(".")[0] in {DRIVERS!r}
