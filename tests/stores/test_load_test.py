@@ -45,7 +45,7 @@ def _check(report: dict[str, Any], events: int) -> None:
 
 
 def test_load_test_on_sqlite() -> None:
-    events = 400
+    events = 200
     report = _load_test("--backend", "sqlite", "--workers", "4", "--events", str(events))
     _check(report, events)
     assert report["backend"] == "sqlite"
@@ -53,7 +53,7 @@ def test_load_test_on_sqlite() -> None:
 
 def test_load_test_on_postgresql() -> None:
     url = "postgresql+psycopg://" + postgres_url().split("://", 1)[1]
-    events = 400
+    events = 200
     report = _load_test("--url", url, "--workers", "4", "--events", str(events))
     _check(report, events)
     assert report["backend"] == "postgresql+psycopg"

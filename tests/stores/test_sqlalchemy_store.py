@@ -159,7 +159,7 @@ def test_a_busy_sqlite_database_past_the_timeout_is_a_conflict(tmp_path: Path) -
     store = SQLAlchemyStore(f"sqlite:///{path}", busy_timeout=0.05)
     try:
         store.insert_document(T, "k", {"n": 1})
-        holder = _lock_for(path, 1.0)
+        holder = _lock_for(path, 0.5)
         with pytest.raises(ConcurrentUpdateError, match="database was busy"):
             store.update_document(T, "k", {"n": 2}, 1)
         with pytest.raises(ConcurrentUpdateError, match="database was busy"):
@@ -194,7 +194,7 @@ def test_a_busy_sqlite_database_is_a_conflict_for_the_async_store(tmp_path: Path
         store = AsyncSQLAlchemyStore(f"sqlite+aiosqlite:///{path}", busy_timeout=0.05)
         try:
             await store.insert_document(T, "k", {"n": 1})
-            holder = _lock_for(path, 1.0)
+            holder = _lock_for(path, 0.5)
             with pytest.raises(ConcurrentUpdateError, match="database was busy"):
                 await store.update_document(T, "k", {"n": 2}, 1)
             with pytest.raises(ConcurrentUpdateError, match="database was busy"):
@@ -343,7 +343,7 @@ def test_a_read_of_a_locked_database_is_a_conflict_not_a_driver_error(tmp_path: 
     store = SQLAlchemyStore(engine)
     try:
         store.insert_document(T, "k", {"n": 1})
-        holder = _exclusive_lock_for(path, 1.0)
+        holder = _exclusive_lock_for(path, 0.5)
         with pytest.raises(
             ConcurrentUpdateError, match="could not be read, the database was busy"
         ):
@@ -368,7 +368,7 @@ def test_an_async_read_of_a_locked_database_is_a_conflict(tmp_path: Path) -> Non
         store = AsyncSQLAlchemyStore(engine)
         try:
             await store.insert_document(T, "k", {"n": 1})
-            holder = _exclusive_lock_for(path, 1.0)
+            holder = _exclusive_lock_for(path, 0.5)
             with pytest.raises(ConcurrentUpdateError, match="could not be read"):
                 await store.read_document(T, "k")
             holder.join()
