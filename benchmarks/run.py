@@ -35,6 +35,7 @@ from scenarios import (
     MEMORY_STATES,
     orchestrator_memory,
 )
+from snapshot_scenarios import RESTORE, SNAPSHOT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -49,6 +50,12 @@ CONSTRUCTION_TARGET = 1.05
 
 MEMORY_TARGET = 1024
 """Largest acceptable number of bytes a live orchestrator adds to its machines."""
+
+RESTORE_TARGET = 1.0
+"""Largest acceptable median time ratio, ``restore(json.loads(text))`` over ``pickle.loads``."""
+
+SNAPSHOT_TARGET = 0.1
+"""Largest acceptable median time ratio, ``json.dumps(orc.snapshot())`` over restoring."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,16 @@ def construction_row(settings: Settings) -> Row:
     baseline, candidate = CONSTRUCTION
     (comparison,) = settings.compare(baseline, [candidate])
     return _timed_row("construction: 2 machines", comparison, "pair", 1, CONSTRUCTION_TARGET)
+
+
+def snapshot_rows(settings: Settings) -> Iterator[Row]:
+    """Restoring against unpickling, and taking a snapshot against restoring (2 machines)."""
+    baseline, candidate = RESTORE
+    (comparison,) = settings.compare(baseline, [candidate])
+    yield _timed_row("restore: 2 machines, vs pickle", comparison, "orc", 1, RESTORE_TARGET)
+    baseline, candidate = SNAPSHOT
+    (comparison,) = settings.compare(baseline, [candidate])
+    yield _timed_row("snapshot: 2 machines, vs restore", comparison, "orc", 1, SNAPSHOT_TARGET)
 
 
 def _probe_memory(state: str, count: int) -> tuple[float, float]:
@@ -243,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"clock {settings.clock}, gc disabled while timing; ratios are candidate / by hand"
     )
     rows = [*injection_rows(settings), construction_row(settings), *memory_rows(settings)]
+    rows += snapshot_rows(settings)
     rows += store_rows(settings)
     print(format_table(rows))
     if args.quick:

@@ -201,6 +201,11 @@ def test_model_fields_and_missing_attributes_roll_back() -> None:
         fail_in_block(fence, change)
     assert not hasattr(fence.gate, "tag")
     assert fence.gate.model.owner == {"name": "ada"}
+    # An attribute missing before and after the block stays missing.
+    with pytest.raises(BoomError):
+        fail_in_block(fence, fence.gate.open)
+    assert not hasattr(fence.gate, "tag")
+    assert fence.gate.current_state_value == "shut"
 
 
 @pytest.mark.skipif(not PSM3, reason="history and finished charts exist from 3.0")

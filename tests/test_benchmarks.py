@@ -25,6 +25,8 @@ def test_benchmarks_quick_run() -> None:
         "| injection: toggle, async",
         "| construction: 2 machines",
         "| memory: live orchestrator",
+        "| restore: 2 machines, vs pickle",
+        "| snapshot: 2 machines, vs restore",
         "| store: unit of work, SQLite file",
     ):
         assert scenario in result.stdout

@@ -15,7 +15,6 @@ restoring stays cheap) before a machine is built or wired.
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
@@ -37,10 +36,12 @@ __all__ = [
     "FORMAT_VERSION",
     "MACHINE_KEYS",
     "TOP_KEYS",
+    "MachineInfo",
     "Upgrade",
     "check_busy",
     "class_path",
     "declared_fields",
+    "machine_info",
     "register_upgrade",
     "restore",
     "snapshot",
@@ -58,7 +59,13 @@ Upgrade = Callable[[dict[str, Any], int], dict[str, Any]]
 
 _O = TypeVar("_O", bound="Orchestrator")
 
-_UPGRADES: weakref.WeakKeyDictionary[type[Any], tuple[int, Upgrade]] = weakref.WeakKeyDictionary()
+_UPGRADE = "_statemachines_orchestrator_snapshot_upgrade"
+"""The attribute of an orchestrator class's own ``__dict__`` that holds its registered
+upgrade, ``(version, function)``: never inherited, since a subclass is another class
+with snapshots of its own."""
+
+_SCALARS = frozenset({str, int, bool, type(None)})
+"""The JSON types a value is copied by reference for (floats need a finiteness check)."""
 
 _RESERVED_DATA_NAMES = frozenset(
     {"model", "state_field", "history_values", "start_value", "start_configuration_values"}
@@ -70,9 +77,14 @@ def class_path(cls: type[Any]) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+def _registered(cls: type[Any]) -> tuple[int, Upgrade] | None:
+    registered: tuple[int, Upgrade] | None = cls.__dict__.get(_UPGRADE)
+    return registered
+
+
 def version_of(cls: type[Any]) -> int:
     """The snapshot version of an orchestrator class: its upgrade's, or 0."""
-    registered = _UPGRADES.get(cls)
+    registered = _registered(cls)
     return 0 if registered is None else registered[0]
 
 
@@ -98,25 +110,43 @@ def register_upgrade(cls: type[Any], version: int, function: Upgrade) -> None:
             f"{function!r}"
         )
         raise SnapshotTypeError(msg)
-    _UPGRADES[cls] = (version, function)
+    type.__setattr__(cls, _UPGRADE, (version, function))
 
 
 # --- what a machine class declares --------------------------------------------------------
 
-_DECLARED: weakref.WeakKeyDictionary[type[Any], tuple[tuple[str, ...], tuple[str, ...]]] = (
-    weakref.WeakKeyDictionary()
-)
+_INFO = "_statemachines_orchestrator_snapshot_info"
+"""The attribute of a machine class's own ``__dict__`` that caches its :class:`MachineInfo`."""
+
+
+class MachineInfo:
+    """What snapshots need of a machine class, worked out once (restoring must be cheap)."""
+
+    __slots__ = ("fields", "model_fields", "path", "shape")
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.shape = _psm.shape_of(cls)
+        self.path = class_path(cls)
+        self.fields = _check_declared(cls, "snapshot_fields")
+        self.model_fields = _check_declared(cls, "snapshot_model_fields")
+
+
+def machine_info(cls: type[Any]) -> MachineInfo:
+    """The (cached, checked) :class:`MachineInfo` of a machine class."""
+    # Kept in the class's own __dict__: a lookup there is cheaper than in a
+    # WeakKeyDictionary, and dies with the class. Never inherited: a subclass
+    # has states and fields of its own.
+    info: MachineInfo | None = cls.__dict__.get(_INFO)
+    if info is None:
+        info = MachineInfo(cls)
+        type.__setattr__(cls, _INFO, info)
+    return info
 
 
 def declared_fields(cls: type[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The (checked) ``snapshot_fields`` and ``snapshot_model_fields`` of a machine class."""
-    found = _DECLARED.get(cls)
-    if found is None:
-        found = _DECLARED[cls] = (
-            _check_declared(cls, "snapshot_fields"),
-            _check_declared(cls, "snapshot_model_fields"),
-        )
-    return found
+    info = machine_info(cls)
+    return info.fields, info.model_fields
 
 
 def _check_declared(cls: type[Any], attribute: str) -> tuple[str, ...]:
@@ -213,23 +243,24 @@ def snapshot(orc: Orchestrator) -> dict[str, Any]:
     machines: dict[str, Any] = {}
     for name, machine in machines_now.items():
         machine_cls: type[Any] = machine.__class__
-        shape = _psm.shape_of(machine_cls)
+        info = machine_info(machine_cls)
         try:
-            ids, history, finished = _psm.read_state(machine, shape)
+            ids, history, finished = _psm.read_state(machine, info.shape)
         except KeyError as exc:
             msg = (
                 f"{cls.__qualname__}: machine {name!r} ({machine_cls.__qualname__}) holds the "
                 f"state value {exc.args[0]!r} in its model, which is no state of its class"
             )
             raise SnapshotError(msg) from None
-        fields, model_fields = declared_fields(machine_cls)
         machines[name] = {
-            "class": class_path(machine_cls),
+            "class": info.path,
             "configuration": ids,
             "history": history,
             "finished": finished,
-            "data": _collect(orc, name, machine, fields, "snapshot_fields"),
-            "model": _collect(orc, name, machine.model, model_fields, "snapshot_model_fields"),
+            "data": _collect(orc, name, machine, info.fields, "snapshot_fields"),
+            "model": _collect(
+                orc, name, machine.model, info.model_fields, "snapshot_model_fields"
+            ),
         }
     return {
         "format": FORMAT_VERSION,
@@ -242,31 +273,34 @@ def snapshot(orc: Orchestrator) -> dict[str, Any]:
 def _collect(
     orc: Orchestrator, name: str, source: Any, attributes: tuple[str, ...], declaration: str
 ) -> dict[str, Any]:
-    if not attributes:
-        return {}
-    machine = vars(orc)[name]
-    owner = "model of machine" if source is not machine else "machine"
-    where = f"{type(orc).__qualname__}: {owner} {name!r} ({type(machine).__qualname__})"
     data: dict[str, Any] = {}
+    if not attributes:
+        return data
+    machine = vars(orc)[name]
+    model = source is not machine
     for attribute in attributes:
-        if source is not machine and attribute == machine.state_field:
+        if model and attribute == machine.state_field:
             msg = (
-                f"{where} lists its state field {attribute!r} in {declaration}; the snapshot "
-                f"saves the configuration already: remove it from {declaration}"
+                f"{_owner(orc, name, source)} lists its state field {attribute!r} in "
+                f"{declaration}; the snapshot saves the configuration already: remove it "
+                f"from {declaration}"
             )
             raise SnapshotTypeError(msg)
         try:
             value = getattr(source, attribute)
         except AttributeError:
             msg = (
-                f"{where} has no attribute {attribute!r}, which its class lists in "
-                f"{declaration}; give it a value in __init__ or a class-level default"
+                f"{_owner(orc, name, source)} has no attribute {attribute!r}, which its class "
+                f"lists in {declaration}; give it a value in __init__ or a class-level default"
             )
             raise SnapshotError(msg) from None
+        if value.__class__ in _SCALARS:
+            data[attribute] = value
+            continue
 
         def fail(path: tuple[Any, ...], bad: Any, attribute: str = attribute) -> None:
             msg = (
-                f"{where}: attribute {attribute!r}{_path_text(path)} holds "
+                f"{_owner(orc, name, source)}: attribute {attribute!r}{_path_text(path)} holds "
                 f"{type(bad).__qualname__} {bad!r}, which is not JSON data (str, int, finite "
                 f"float, bool, None, list, dict with str keys); store it in a JSON form, or "
                 f"remove {attribute!r} from {declaration}"
@@ -277,6 +311,13 @@ def _collect(
     return data
 
 
+def _owner(orc: Orchestrator, name: str, source: Any) -> str:
+    """How errors name a machine (or its model) of ``orc``."""
+    machine = vars(orc)[name]
+    owner = "machine" if source is machine else "model of machine"
+    return f"{type(orc).__qualname__}: {owner} {name!r} ({type(machine).__qualname__})"
+
+
 # --- restoring ------------------------------------------------------------------------------
 
 
@@ -285,15 +326,14 @@ class _Plan:
 
     __slots__ = ("data", "field", "finished", "given", "history", "ids", "model", "shape")
 
-    def __init__(  # noqa: PLR0913 - one argument per attribute of this record
+    def __init__(  # noqa: PLR0913, PLR0917 - one per attribute, positional for speed
         self,
         field: MachineField,
         given: Any,
         shape: _psm.ChartShape,
         ids: list[str],
         history: dict[str, list[str]],
-        *,
-        finished: bool,
+        finished: bool,  # noqa: FBT001 - positional, for speed; a private record
         data: dict[str, Any],
         model: dict[str, Any],
     ) -> None:
@@ -400,7 +440,7 @@ def _upgraded(cls: type[Orchestrator], data: Any, where: str) -> dict[str, Any]:
             f"it with the release of your application that wrote it"
         )
         raise SnapshotVersionError(msg)
-    registered = _UPGRADES.get(cls)
+    registered = _registered(cls)
     if saved < 0 or registered is None:
         msg = f"{where}: the snapshot's version {saved} does not exist (versions start at 0)"
         raise SnapshotVersionError(msg)
@@ -522,9 +562,12 @@ def _build(orc: Orchestrator, plans: list[_Plan], passed: dict[str, Any]) -> dic
     for plan in plans:
         if plan.given is None:
             machine_cls: Any = plan.field.expected_class
+            # Fresh, unowned, on a model of its own: nothing check_machine() would refuse.
             machine = _psm.build_in_state(machine_cls, plan.shape, plan.ids)
-            _apply(machine, plan)
-            _joining.check_machine(orc, plan.field, machine, machines)
+            if plan.history or plan.finished:
+                _psm.write_history(machine, plan.shape, plan.history, finished=plan.finished)
+            if plan.data or plan.model:
+                _apply_data(machine, plan)
             machines[plan.field.name] = machine
     for name in type(orc).__machine_fields__:
         if name in passed:
@@ -534,6 +577,10 @@ def _build(orc: Orchestrator, plans: list[_Plan], passed: dict[str, Any]) -> dic
 
 def _apply(machine: Any, plan: _Plan) -> None:
     _psm.write_state(machine, plan.shape, plan.ids, plan.history, finished=plan.finished)
+    _apply_data(machine, plan)
+
+
+def _apply_data(machine: Any, plan: _Plan) -> None:
     for attribute, value in plan.data.items():
         setattr(machine, attribute, value)
     model = machine.model
@@ -543,31 +590,85 @@ def _apply(machine: Any, plan: _Plan) -> None:
 
 def _plan(where: str, name: str, field: MachineField, entry: Any, given: Any) -> _Plan:
     """Check one machine's entry of a snapshot against its class (the given machine's)."""
+    # The common case, checked inline: a flat machine in one state, no history, JSON
+    # scalars for data. Anything else, and every error, takes the full path below.
+    if entry.__class__ is dict and entry.keys() == MACHINE_KEYS:
+        machine_cls: type[Any] = field.expected_class if given is None else given.__class__
+        info: MachineInfo | None = machine_cls.__dict__.get(_INFO)
+        ids = entry["configuration"]
+        history = entry["history"]
+        data = entry["data"]
+        model = entry["model"]
+        if (
+            info is not None
+            and info.shape.flat
+            and entry["class"] == info.path
+            and ids.__class__ is list
+            and len(ids) == 1
+            and ids[0].__class__ is str
+            and ids[0] in info.shape.states
+            and entry["finished"] is (ids[0] in info.shape.top_final)
+            and history.__class__ is dict
+            and not history
+            and model.__class__ is dict
+            and not model
+            and not info.model_fields
+            and data.__class__ is dict
+            and len(data) == len(info.fields)
+            and all(data.get(f, data).__class__ in _SCALARS for f in info.fields)
+        ):
+            return _Plan(field, given, info.shape, [ids[0]], {}, entry["finished"], dict(data), {})
+    return _checked_plan(where, name, field, entry, given)
+
+
+def _checked_plan(where: str, name: str, field: MachineField, entry: Any, given: Any) -> _Plan:
+    """:func:`_plan`, every rule checked one by one, each failure with its own message."""
     here = f"{where}: machine {name!r}"
-    if type(entry) is not dict:
+    if entry.__class__ is not dict:
         raise _type_error(here, "its snapshot", entry)
     entry = cast("dict[str, Any]", entry)
     if entry.keys() != MACHINE_KEYS:
         _refuse_keys(here, "its snapshot", entry, MACHINE_KEYS)
     machine_cls: type[Any] = field.expected_class if given is None else given.__class__
+    info = machine_info(machine_cls)
+    shape = info.shape
     path = entry["class"]
-    if type(path) is not str:
-        raise _type_error(here, '"class"', path)
-    expected = class_path(machine_cls)
-    if path != expected:
+    if path != info.path:
+        if path.__class__ is not str:
+            raise _type_error(here, '"class"', path)
         msg = (
-            f"{here} was saved as a {path}, but is now a {expected}; pass a machine of the "
+            f"{here} was saved as a {path}, but is now a {info.path}; pass a machine of the "
             f'saved class by field name, or register an upgrade that changes "class"'
         )
         raise SnapshotError(msg)
-    shape = _psm.shape_of(machine_cls)
-    ids = _configuration(here, entry["configuration"], shape, machine_cls)
-    history = _history(here, entry["history"], shape, machine_cls)
+    ids: Any = entry["configuration"]
+    if (
+        shape.flat
+        and ids.__class__ is list
+        and len(ids) == 1
+        and ids[0].__class__ is str
+        and ids[0] in shape.states
+    ):
+        ids = [ids[0]]
+    else:
+        ids = _configuration(here, ids, shape, machine_cls)
+    history: Any = entry["history"]
+    if history.__class__ is dict and not history:
+        history = {}
+    else:
+        history = _history(here, history, shape, machine_cls)
     finished = _finished(here, entry["finished"], shape, ids)
-    fields, model_fields = declared_fields(machine_cls)
-    data = _data(here, '"data"', entry["data"], fields, "snapshot_fields")
-    model = _data(here, '"model"', entry["model"], model_fields, "snapshot_model_fields")
-    return _Plan(field, given, shape, ids, history, finished=finished, data=data, model=model)
+    data: Any = entry["data"]
+    if data.__class__ is dict and not data and not info.fields:
+        data = {}
+    else:
+        data = _data(here, '"data"', data, info.fields, "snapshot_fields")
+    model: Any = entry["model"]
+    if model.__class__ is dict and not model and not info.model_fields:
+        model = {}
+    else:
+        model = _data(here, '"model"', model, info.model_fields, "snapshot_model_fields")
+    return _Plan(field, given, shape, ids, history, finished, data, model)
 
 
 def _configuration(
@@ -616,19 +717,19 @@ def _history(
 
 
 def _finished(here: str, value: Any, shape: _psm.ChartShape, ids: list[str]) -> bool:
-    if type(value) is not bool:
+    if value.__class__ is not bool:
         raise _type_error(here, '"finished"', value)
-    states = shape.states
-    at_final = any(states[i].final and states[i].parent is None for i in ids)
+    at_final = not shape.top_final.isdisjoint(ids)
+    if value is at_final:
+        return at_final
     # A chart whose top-level parallel state has every region final stops too (3.x).
-    can_finish = at_final or any(states[i].parallel and states[i].parent is None for i in ids)
-    if (value and not can_finish) or (at_final and not value):
-        msg = (
-            f'{here}: "finished" is {value}, which its configuration {ids} contradicts (a '
-            f"machine is finished when it reached a top-level final state, and only then)"
-        )
-        raise SnapshotError(msg)
-    return value
+    if value and not shape.top_parallel.isdisjoint(ids):
+        return True
+    msg = (
+        f'{here}: "finished" is {value}, which its configuration {ids} contradicts (a '
+        f"machine is finished when it reached a top-level final state, and only then)"
+    )
+    raise SnapshotError(msg)
 
 
 def _id_list(
@@ -675,8 +776,6 @@ def _data(
             f"data (statemachines_orchestrator.snapshot.upgrade)"
         )
         raise SnapshotError(msg)
-    if not value:
-        return {}
 
     def fail(path: tuple[Any, ...], bad: Any) -> None:
         msg = (

@@ -33,6 +33,7 @@ from ._state import (
     read_state,
     restore_captured,
     shape_of,
+    write_history,
     write_state,
 )
 
@@ -70,6 +71,7 @@ __all__ += [
     "read_state",
     "restore_captured",
     "shape_of",
+    "write_history",
     "write_state",
 ]
 

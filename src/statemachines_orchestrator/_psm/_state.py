@@ -31,10 +31,10 @@ __all__ = [
     "clear_queues",
     "has_queued_events",
     "illegal_configuration",
-    "raw_of",
     "read_state",
     "restore_captured",
     "shape_of",
+    "write_history",
     "write_state",
 ]
 
@@ -68,7 +68,16 @@ class StateShape:
 class ChartShape:
     """The states of one machine class, by id and by value, and its history pseudo-states."""
 
-    __slots__ = ("__weakref__", "by_value", "flat", "history", "states", "top")
+    __slots__ = (
+        "__weakref__",
+        "by_value",
+        "flat",
+        "history",
+        "states",
+        "top",
+        "top_final",
+        "top_parallel",
+    )
 
     def __init__(self, cls: type[Any]) -> None:
         self.states: dict[str, StateShape] = {}
@@ -83,6 +92,10 @@ class ChartShape:
             h: shape.id for shape in self.states.values() for h in shape.history
         }
         self.flat: bool = all(not s.children for s in self.states.values())
+        self.top_final: frozenset[str] = frozenset(i for i in self.top if self.states[i].final)
+        self.top_parallel: frozenset[str] = frozenset(
+            i for i in self.top if self.states[i].parallel
+        )
 
 
 _SHAPES: weakref.WeakKeyDictionary[type[Any], ChartShape] = weakref.WeakKeyDictionary()
@@ -122,11 +135,6 @@ def illegal_configuration(shape: ChartShape, ids: Sequence[str]) -> str | None:
             if not state.parallel and len(on) != 1:
                 return f"compound state {i!r} has {len(on)} active children, not one"
     return None
-
-
-def raw_of(machine: Any) -> Any:
-    """The raw value of the machine's state field."""
-    return getattr(machine.model, machine.state_field, None)
 
 
 def read_state(machine: Any, shape: ChartShape) -> tuple[list[str], dict[str, list[str]], bool]:
@@ -179,6 +187,13 @@ def write_state(
 ) -> None:
     """Put ``machine`` in a checked configuration, history and finished flag, running nothing."""
     setattr(machine.model, machine.state_field, _raw_value(shape, ids))
+    write_history(machine, shape, history, finished=finished)
+
+
+def write_history(
+    machine: Any, shape: ChartShape, history: Mapping[str, Sequence[str]], *, finished: bool
+) -> None:
+    """Set a machine's checked history values and finished flag (3.x; nothing on 2.x)."""
     if not IS_V3:
         return
     states = shape.states
@@ -226,7 +241,11 @@ def has_queued_events(machine: Any) -> bool:
             # A finished chart never processes an event again; 3.0 and 3.1 leave the
             # events sent to it in its queue for good (3.2 drops them).
             return False
-        return not (engine.external_queue.is_empty() and engine.internal_queue.is_empty())
+        # The heaps are read without their lock: only an empty one answers at once.
+        external, internal = engine.external_queue, engine.internal_queue
+        if not external.queue.queue and not internal.queue.queue:
+            return False
+        return not (external.is_empty() and internal.is_empty())
     return bool(engine._external_queue)  # noqa: SLF001
 
 
