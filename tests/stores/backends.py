@@ -49,12 +49,17 @@ def postgres_url() -> str:
 
 
 def sqlalchemy_url(database: str, mode: str, tmp_path: Path) -> str:
-    """A URL for ``database`` with the driver the ``mode`` store uses."""
+    """A URL for ``database`` with the driver the ``mode`` store uses.
+
+    PostgreSQL is reached through psycopg, sync and async, and once more
+    through asyncpg (``mode`` ``"asyncpg"``, an async store).
+    """
     if database == "sqlite":
         driver = "sqlite" if mode == "sync" else "sqlite+aiosqlite"
         return f"{driver}:///{tmp_path / 'store.db'}"
     base = postgres_url().split("://", 1)[1]
-    return f"postgresql+psycopg://{base}"
+    driver = "postgresql+asyncpg" if mode == "asyncpg" else "postgresql+psycopg"
+    return f"{driver}://{base}"
 
 
 class UnitOfWorkFace:
@@ -87,7 +92,7 @@ class Backend:
 
     @property
     def is_async(self) -> bool:
-        return self.mode == "async"
+        return self.mode != "sync"
 
     def run(self, value: Any) -> Any:
         """``value`` itself, or what it returns when awaited on this backend's loop."""

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 ALL = [(database, mode) for database in DATABASES for mode in MODES]
+ALL.append(("postgresql", "asyncpg"))  # the other async PostgreSQL driver
 
 
 def _backend_fixture(kinds: list[tuple[str, str]], doc: str) -> Any:
@@ -38,7 +39,7 @@ sync_backend = _backend_fixture(
     [k for k in ALL if k[1] == "sync"], "Every synchronous store, on a fresh database."
 )
 async_backend = _backend_fixture(
-    [k for k in ALL if k[1] == "async"], "Every asyncio store, on a fresh database."
+    [k for k in ALL if k[1] != "sync"], "Every asyncio store, on a fresh database."
 )
 sql_backend = _backend_fixture(
     [k for k in ALL if k[0] != "memory"], "Every SQLAlchemy store, on a fresh database."
