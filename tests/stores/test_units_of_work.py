@@ -17,8 +17,10 @@ from statemachines_orchestrator import (
 from statemachines_orchestrator.store import retry, type_name_of
 
 from .shop import (
+    CALLBACK_RUNS,
     Counter,
     NeedsArguments,
+    Notifications,
     OrderMachine,
     PaymentMachine,
     Shop,
@@ -288,3 +290,27 @@ def test_units_of_work_from_threads_lose_no_event(sync_backend: Backend) -> None
     stored = backend.read("tests.stores.shop:Counter", "shared")
     assert stored is not None
     assert stored.version == threads * per_thread  # the first unit of work created it
+
+
+def test_a_retried_unit_of_work_runs_its_callbacks_again_but_commits_one_outbox(
+    backend: Backend,
+) -> None:
+    """Side effects recorded in the saved data are committed once, however many attempts."""
+    with backend.transaction(Notifications, "n"):
+        pass
+    peer = backend.peer()
+    del CALLBACK_RUNS[:]
+    attempts: list[int] = []
+
+    def confirm() -> None:
+        with backend.transaction(Notifications, "n") as notes:
+            notes.mailer.confirm(order_id="order-1")
+            attempts.append(1)
+            if len(attempts) == 1:  # another writer changes the row meanwhile, once
+                with backend.transaction(Notifications, "n", store=peer) as other:
+                    other.mailer.outbox.append("unrelated")
+
+    retry(confirm, attempts=2)
+    assert CALLBACK_RUNS == ["order-1", "order-1"]  # the callback ran on both attempts
+    outbox = backend.load(Notifications, "n").mailer.outbox
+    assert outbox == ["unrelated", "confirmation for order-1"]  # committed once
