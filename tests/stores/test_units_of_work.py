@@ -10,6 +10,7 @@ import pytest
 from statemachines_orchestrator import (
     ConcurrentUpdateError,
     InvalidStoreArgumentError,
+    MachineDataNotSerializableError,
     OrchestratorError,
     OrchestratorNotFromStoreError,
     SnapshotNotFoundError,
@@ -314,3 +315,12 @@ def test_a_retried_unit_of_work_runs_its_callbacks_again_but_commits_one_outbox(
     assert CALLBACK_RUNS == ["order-1", "order-1"]  # the callback ran on both attempts
     outbox = backend.load(Notifications, "n").mailer.outbox
     assert outbox == ["unrelated", "confirmation for order-1"]  # committed once
+
+
+def test_a_snapshot_that_cannot_be_taken_writes_nothing(backend: Backend) -> None:
+    with backend.transaction(Shop, "k") as shop:
+        shop.order.place(total=1)
+    before = backend.read(SHOP, "k")
+    with pytest.raises(MachineDataNotSerializableError), backend.transaction(Shop, "k") as shop:
+        shop.order.total = {1, 2}  # a set is no JSON data
+    assert backend.read(SHOP, "k") == before
