@@ -376,3 +376,50 @@ def test_an_async_read_of_a_locked_database_is_a_conflict(tmp_path: Path) -> Non
             await engine.dispose()
 
     asyncio.run(scenario())
+
+
+def test_a_store_refuses_an_engine_of_the_other_kind(tmp_path: Path) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async_engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    sync_engine = sa.create_engine(f"sqlite:///{tmp_path / 's.db'}")
+    try:
+        with pytest.raises(InvalidStoreArgumentError) as info:
+            SQLAlchemyStore(async_engine)  # type: ignore[arg-type]
+        assert str(info.value).startswith(
+            "SQLAlchemyStore needs a URL or a SQLAlchemy Engine, got AsyncEngine "
+        )
+        assert str(info.value).endswith("; for an async engine use AsyncSQLAlchemyStore")
+        with pytest.raises(InvalidStoreArgumentError) as info:
+            AsyncSQLAlchemyStore(sync_engine)  # type: ignore[arg-type]
+        assert str(info.value).startswith(
+            "AsyncSQLAlchemyStore needs a URL or a SQLAlchemy AsyncEngine, got Engine "
+        )
+        assert str(info.value).endswith("; for a sync engine use SQLAlchemyStore")
+        with pytest.raises(InvalidStoreArgumentError, match="got int 5"):
+            SQLAlchemyStore(5)  # type: ignore[arg-type]
+    finally:
+        sync_engine.dispose()
+        asyncio.run(async_engine.dispose())
+
+
+class _DriverError(Exception):
+    def __init__(self, message: str, sqlstate: str | None = None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("error", "busy"),
+    [
+        (sa.exc.OperationalError("UPDATE", {}, _DriverError("database is locked")), True),
+        (sa.exc.OperationalError("UPDATE", {}, _DriverError("no such table: x")), False),
+        (sa.exc.DBAPIError("UPDATE", {}, _DriverError("could not serialize", "40001")), True),
+        (sa.exc.DBAPIError("UPDATE", {}, _DriverError("deadlock detected", "40P01")), True),
+        (sa.exc.DBAPIError("UPDATE", {}, _DriverError("value too long", "22001")), False),
+    ],
+)
+def test_which_driver_errors_count_as_a_busy_database(error: object, busy: bool) -> None:  # noqa: FBT001
+    from statemachines_orchestrator.store import sqlalchemy as module
+
+    assert module._is_busy(error) is busy  # type: ignore[arg-type]  # noqa: SLF001

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 from statemachines_orchestrator.exceptions import (
     InvalidStoreArgumentError,
@@ -155,6 +155,21 @@ def _setup_sqlite(engine: Engine) -> None:
         event.listen(engine, "connect", _sqlite_pragmas)
 
 
+_E = TypeVar("_E")
+
+
+def _check_engine(engine: object, kind: type[_E], store: str) -> _E:
+    if not isinstance(engine, kind):
+        other = "AsyncSQLAlchemyStore" if store == "SQLAlchemyStore" else "SQLAlchemyStore"
+        msg = (
+            f"{store} needs a URL or a SQLAlchemy {kind.__name__}, got "
+            f"{type(engine).__qualname__} {engine!r}; for "
+            f"{'an async engine' if store == 'SQLAlchemyStore' else 'a sync engine'} use {other}"
+        )
+        raise InvalidStoreArgumentError(msg)
+    return engine
+
+
 class _Core:
     """What the sync and async stores share: statements, parameters, error mapping."""
 
@@ -223,7 +238,7 @@ class SQLAlchemyStore(Store, _Core):
             _setup_sqlite(self.engine)
             self._owns_engine = True
         else:
-            self.engine = engine_or_url
+            self.engine = _check_engine(engine_or_url, sa.Engine, "SQLAlchemyStore")
             self._owns_engine = False
         self._ready = False
         self._ready_lock = threading.Lock()
@@ -341,7 +356,7 @@ class AsyncSQLAlchemyStore(AsyncStore, _Core):
             _setup_sqlite(self.engine.sync_engine)
             self._owns_engine = True
         else:
-            self.engine = engine_or_url
+            self.engine = _check_engine(engine_or_url, AsyncEngine, "AsyncSQLAlchemyStore")
             self._owns_engine = False
         self._ready = False
 
