@@ -66,6 +66,20 @@ def test_the_table_has_the_documented_columns() -> None:
         "updated_at",
     ]
     assert [c.name for c in table.primary_key] == ["orchestrator_type", "key"]
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    ddl = sa.schema.CreateTable(table)
+    assert "snapshot JSONB NOT NULL" in str(ddl.compile(dialect=postgresql.dialect()))
+    assert "snapshot JSON NOT NULL" in str(ddl.compile(dialect=sqlite.dialect()))
+
+
+def test_a_store_on_sqlite_does_not_load_the_postgresql_dialect(tmp_path: Path) -> None:
+    store = SQLAlchemyStore(f"sqlite:///{tmp_path / 'plain.db'}")
+    try:
+        assert str(store.table.c.snapshot.type.compile(store.engine.dialect)) == "JSON"
+        assert not store.table.c.snapshot.type._variant_mapping  # noqa: SLF001
+    finally:
+        store.close()
 
 
 def test_two_stores_creating_the_table_at_once_both_work(tmp_path: Path) -> None:

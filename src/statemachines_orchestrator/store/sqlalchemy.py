@@ -28,9 +28,7 @@ from statemachines_orchestrator.exceptions import (
 try:
     import sqlalchemy as sa
     from sqlalchemy import event
-    from sqlalchemy.dialects.postgresql import JSONB
     from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-    from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 except ImportError as _error:  # pragma: no cover - exercised in a subprocess without SQLAlchemy
     _msg = (
         "the SQLAlchemy store needs SQLAlchemy 2, which is not installed: "
@@ -41,7 +39,8 @@ except ImportError as _error:  # pragma: no cover - exercised in a subprocess wi
 from ._base import AsyncStore, Document, Store, conflict
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Dialect, Engine
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["DEFAULT_TABLE_NAME", "AsyncSQLAlchemyStore", "SQLAlchemyStore", "snapshot_table"]
 
@@ -52,7 +51,7 @@ DEFAULT_BUSY_TIMEOUT = 5.0
 """Seconds a SQLite connection waits for a busy database before the write is a conflict."""
 
 EngineOrURL = Union[str, sa.URL, "Engine"]
-AsyncEngineOrURL = Union[str, sa.URL, AsyncEngine]
+AsyncEngineOrURL = Union[str, sa.URL, "AsyncEngine"]
 
 
 def snapshot_table(
@@ -60,17 +59,33 @@ def snapshot_table(
 ) -> sa.Table:
     """The store's table, declared on ``metadata`` (for migrations, e.g. with Alembic).
 
+    The snapshot column is JSON, and JSONB on PostgreSQL.
+
     Args:
         metadata: The metadata to declare it on.
         name: The table name.
         schema: The schema (``None``: the connection's default).
     """
+    return _table(metadata, name, schema, "postgresql")
+
+
+def _snapshot_type(dialect_name: str) -> sa.types.TypeEngine[Any]:
+    if dialect_name == "postgresql":
+        # Imported only for PostgreSQL: the dialect package costs a SQLite user
+        # a noticeable share of the import time.
+        from sqlalchemy.dialects.postgresql import JSONB  # noqa: PLC0415
+
+        return sa.JSON().with_variant(JSONB(), "postgresql")
+    return sa.JSON()
+
+
+def _table(metadata: sa.MetaData, name: str, schema: str | None, dialect_name: str) -> sa.Table:
     return sa.Table(
         name,
         metadata,
         sa.Column("orchestrator_type", sa.String(255), primary_key=True),
         sa.Column("key", sa.String(255), primary_key=True),
-        sa.Column("snapshot", sa.JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+        sa.Column("snapshot", _snapshot_type(dialect_name), nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         schema=schema,
@@ -82,9 +97,9 @@ class _Statements:
 
     __slots__ = ("insert", "metadata", "select", "table", "update")
 
-    def __init__(self, name: str, schema: str | None) -> None:
+    def __init__(self, name: str, schema: str | None, dialect: Dialect) -> None:
         self.metadata = sa.MetaData()
-        table = self.table = snapshot_table(self.metadata, name, schema)
+        table = self.table = _table(self.metadata, name, schema, dialect.name)
         c = table.c
         self.select = sa.select(c.snapshot, c.version, c.updated_at).where(
             c.orchestrator_type == sa.bindparam("p_type"), c.key == sa.bindparam("p_key")
@@ -175,13 +190,17 @@ class _Core:
 
     __slots__ = ("_statements", "table_name")
 
-    def __init__(self, table_name: object, schema: str | None) -> None:
+    @staticmethod
+    def check_table_name(table_name: object) -> str:
         # Typed `object`: callers without a type checker may pass anything.
         if not isinstance(table_name, str) or not table_name:
             msg = f"a store's table_name must be a non-empty str, got {table_name!r}"
             raise InvalidStoreArgumentError(msg)
+        return table_name
+
+    def __init__(self, table_name: str, schema: str | None, dialect: Dialect) -> None:
         self.table_name = table_name
-        self._statements = _Statements(table_name, schema)
+        self._statements = _Statements(table_name, schema, dialect)
 
     @staticmethod
     def insert_params(type_name: str, key: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -231,7 +250,7 @@ class SQLAlchemyStore(Store, _Core):
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ) -> None:
         Store.__init__(self)
-        _Core.__init__(self, table_name, schema)
+        table_name = _Core.check_table_name(table_name)
         if isinstance(engine_or_url, (str, sa.URL)):
             url = sa.make_url(engine_or_url)
             self.engine: Engine = sa.create_engine(url, **_engine_options(url, busy_timeout))
@@ -240,6 +259,7 @@ class SQLAlchemyStore(Store, _Core):
         else:
             self.engine = _check_engine(engine_or_url, sa.Engine, "SQLAlchemyStore")
             self._owns_engine = False
+        _Core.__init__(self, table_name, schema, self.engine.dialect)
         self._ready = False
         self._ready_lock = threading.Lock()
 
@@ -346,8 +366,11 @@ class AsyncSQLAlchemyStore(AsyncStore, _Core):
                 "pip install 'sqlalchemy[asyncio]'"
             )
             raise StoreExtraMissingError(msg)
+        # Imported here: a sync store's process need not load the asyncio extension.
+        from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: PLC0415
+
         AsyncStore.__init__(self)
-        _Core.__init__(self, table_name, schema)
+        table_name = _Core.check_table_name(table_name)
         if isinstance(engine_or_url, (str, sa.URL)):
             url = sa.make_url(engine_or_url)
             self.engine: AsyncEngine = create_async_engine(
@@ -358,6 +381,7 @@ class AsyncSQLAlchemyStore(AsyncStore, _Core):
         else:
             self.engine = _check_engine(engine_or_url, AsyncEngine, "AsyncSQLAlchemyStore")
             self._owns_engine = False
+        _Core.__init__(self, table_name, schema, self.engine.dialect)
         self._ready = False
 
     @property
