@@ -122,11 +122,15 @@ _INFO = "_statemachines_orchestrator_snapshot_info"
 class MachineInfo:
     """What snapshots need of a machine class, worked out once (restoring must be cheap)."""
 
-    __slots__ = ("fields", "model_fields", "path", "shape")
+    __slots__ = ("fields", "flat_values", "model_fields", "path", "shape")
 
     def __init__(self, cls: type[Any]) -> None:
         self.shape = _psm.shape_of(cls)
         self.path = class_path(cls)
+        # State id to state value, for the machines that have one state at a time.
+        self.flat_values: dict[str, Any] = (
+            {i: state.value for i, state in self.shape.states.items()} if self.shape.flat else {}
+        )
         self.fields = _check_declared(cls, "snapshot_fields")
         self.model_fields = _check_declared(cls, "snapshot_model_fields")
 
@@ -235,47 +239,77 @@ def check_busy(orc: Orchestrator, action: str) -> None:
 def snapshot(orc: Orchestrator) -> dict[str, Any]:
     """What :meth:`Orchestrator.snapshot` returns."""
     cls = type(orc)
-    machines_now = orc.machines
-    if not machines_now:
-        msg = f"cannot snapshot a released {cls.__qualname__}: it holds no machine"
-        raise SnapshotError(msg)
-    check_busy(orc, "take a snapshot")
+    own = vars(orc)
     machines: dict[str, Any] = {}
-    for name, machine in machines_now.items():
+    for name in cls.__machine_fields__:
+        machine = own.get(name)
+        if machine is None:
+            msg = f"cannot snapshot a released {cls.__qualname__}: it holds no machine"
+            raise SnapshotError(msg)
         machine_cls: type[Any] = machine.__class__
-        info = machine_info(machine_cls)
+        info: MachineInfo | None = machine_cls.__dict__.get(_INFO)
+        if info is None:
+            info = machine_info(machine_cls)
         try:
-            ids, history, finished = _psm.read_state(machine, info.shape)
+            state = _psm.read_state(machine, info.shape)
         except KeyError as exc:
             msg = (
                 f"{cls.__qualname__}: machine {name!r} ({machine_cls.__qualname__}) holds the "
                 f"state value {exc.args[0]!r} in its model, which is no state of its class"
             )
             raise SnapshotError(msg) from None
+        if state is None:
+            check_busy(orc, "take a snapshot")
+            state = _psm.read_state(machine, info.shape)
+            if state is None:  # pragma: no cover - another thread's event, ended since
+                continue
+        ids, history, finished = state
         machines[name] = {
             "class": info.path,
             "configuration": ids,
             "history": history,
             "finished": finished,
-            "data": _collect(orc, name, machine, info.fields, "snapshot_fields"),
-            "model": _collect(
-                orc, name, machine.model, info.model_fields, "snapshot_model_fields"
-            ),
+            "data": _collect(orc, name, machine, info.fields) if info.fields else {},
+            "model": _collect(orc, name, machine.model, info.model_fields, _MODEL_FIELDS)
+            if info.model_fields
+            else {},
         }
+    path: str | None = cls.__dict__.get(_PATH)
+    if path is None:
+        path = class_path(cls)
+        type.__setattr__(cls, _PATH, path)
     return {
         "format": FORMAT_VERSION,
-        "orchestrator": class_path(cls),
+        "orchestrator": path,
         "version": version_of(cls),
         "machines": machines,
     }
 
 
+_PATH = "_statemachines_orchestrator_snapshot_path"
+"""The attribute of an orchestrator class's own ``__dict__`` caching its import path."""
+
+_MODEL_FIELDS = "snapshot_model_fields"
+
+
 def _collect(
-    orc: Orchestrator, name: str, source: Any, attributes: tuple[str, ...], declaration: str
+    orc: Orchestrator,
+    name: str,
+    source: Any,
+    attributes: tuple[str, ...],
+    declaration: str = "snapshot_fields",
 ) -> dict[str, Any]:
     data: dict[str, Any] = {}
-    if not attributes:
-        return data
+    if declaration is not _MODEL_FIELDS:
+        # The common case: the machine's own attributes, each a JSON scalar.
+        for attribute in attributes:
+            value = getattr(source, attribute, data)
+            if value.__class__ not in _SCALARS:
+                break
+            data[attribute] = value
+        else:
+            return data
+        data = {}
     machine = vars(orc)[name]
     model = source is not machine
     for attribute in attributes:
@@ -467,6 +501,10 @@ def _upgraded(cls: type[Orchestrator], data: Any, where: str) -> dict[str, Any]:
 
 def restore(cls: type[_O], data: Any, given: dict[str, Any]) -> _O:
     """What :meth:`Orchestrator.restore` does."""
+    if not given and _psm.FAST:
+        common = _restore_common(cls, data)
+        if common is not None:
+            return common
     if cls.__orchestrator_pending__:
         _joining.resolve(cls)
     fields = cls.__machine_fields__
@@ -501,6 +539,130 @@ def restore(cls: type[_O], data: Any, given: dict[str, Any]) -> _O:
     if fresh:
         _joining.build_missing(orc, fresh)
     return orc
+
+
+def _restore_common(cls: type[_O], data: Any) -> _O | None:  # noqa: C901, PLR0911, PLR0912 - inline on purpose: restoring must cost what unpickling costs
+    """Restore the common case cheaply, or return ``None`` for :func:`restore` to do it.
+
+    The common case: a snapshot of the current format and version, no machine
+    passed in, every field saved, each a flat machine in one state with
+    scalar data (or none). It is checked inline, with the same rules as the
+    general path (``tests/test_snapshot_properties.py`` and the fixtures run
+    both), built, and wired as the generated ``__init__`` wires machines. On
+    the first thing that does not fit, nothing has been wired, and the general
+    path checks again and words the error.
+    """
+    common: _CommonInfo | None = cls.__dict__.get(_COMMON)
+    if common is None:
+        common = _common_info(cls)
+        if common is None:
+            return None
+    if (
+        data.__class__ is not dict
+        or data.keys() != TOP_KEYS
+        or data["format"].__class__ is not int
+        or data["format"] != FORMAT_VERSION
+        or data["orchestrator"] != common.path
+        or data["version"].__class__ is not int
+        or data["version"] != version_of(cls)
+    ):
+        return None
+    saved = data["machines"]
+    if saved.__class__ is not dict or len(saved) != len(common.machines):
+        return None
+    plans: list[tuple[str, type[Any], MachineInfo, Any, bool, dict[str, Any]]] = []
+    for name, machine_cls, info in common.machines:
+        entry = saved.get(name)
+        if entry.__class__ is not dict or entry.keys() != MACHINE_KEYS:
+            return None
+        ids = entry["configuration"]
+        if ids.__class__ is not list or len(ids) != 1 or ids[0].__class__ is not str:
+            return None
+        raw = info.flat_values.get(ids[0], _NO_STATE)
+        finished = entry["finished"]
+        history = entry["history"]
+        model = entry["model"]
+        fields_data = entry["data"]
+        if (
+            raw is _NO_STATE
+            or entry["class"] != info.path
+            or finished is not (ids[0] in info.shape.top_final)
+            or history.__class__ is not dict
+            or history
+            or model.__class__ is not dict
+            or model
+            or fields_data.__class__ is not dict
+            or len(fields_data) != len(info.fields)
+        ):
+            return None
+        for attribute in info.fields:
+            if fields_data.get(attribute, _NO_STATE).__class__ not in _SCALARS:
+                return None
+        plans.append((name, machine_cls, info, raw, finished, fields_data))
+    orc: _O = cls.__new__(cls)
+    own = vars(orc)
+    mark = _psm.OwnerMark(orc)
+    registries: list[Any] = []
+    for name, machine_cls, info, raw, finished, fields_data in plans:
+        machine = _psm.build_with_value(machine_cls, info.shape, raw)
+        if finished:
+            _psm.write_history(machine, info.shape, {}, finished=True)
+        for attribute, value in fields_data.items():
+            setattr(machine, attribute, value)
+        # Fresh machines: unowned, on models of their own.
+        registry = _psm.registry_of(machine)
+        registry[_psm.OWNER_KEY] = mark
+        registries.append(registry)
+        own[name] = machine
+    try:
+        _psm.wire_registries(registries, orc, common.keyword)
+    except BaseException:
+        _joining.release(orc)
+        raise
+    return orc
+
+
+_COMMON = "_statemachines_orchestrator_snapshot_common"
+"""The attribute of an orchestrator class's own ``__dict__`` caching its :class:`_CommonInfo`."""
+
+_NO_STATE = object()
+
+
+class _CommonInfo:
+    """What :func:`_restore_common` needs of an orchestrator class whose machines are flat."""
+
+    __slots__ = ("keyword", "machines", "path")
+
+    def __init__(
+        self, cls: type[Any], machines: tuple[tuple[str, type[Any], MachineInfo], ...]
+    ) -> None:
+        self.path = class_path(cls)
+        self.keyword: str = cls.orchestrator_name
+        self.machines = machines
+
+
+def _common_info(cls: type[Orchestrator]) -> _CommonInfo | None:
+    """Work out (and cache) :class:`_CommonInfo`, or ``None`` when the case does not apply.
+
+    It does not while annotations are pending, nor when a machine class is not
+    flat, keeps model fields, or declares its fields wrongly (the general path
+    reports that).
+    """
+    if cls.__orchestrator_pending__ or not cls.__machine_fields__:
+        return None
+    machines: list[tuple[str, type[Any], MachineInfo]] = []
+    for name, field in cls.__machine_fields__.items():
+        machine_cls: type[Any] = field.expected_class
+        try:
+            info = machine_info(machine_cls)
+        except SnapshotError:
+            return None
+        if not info.shape.flat or info.model_fields:
+            return None
+        machines.append((name, machine_cls, info))
+    common = _CommonInfo(cls, tuple(machines))
+    type.__setattr__(cls, _COMMON, common)
+    return common
 
 
 def _check_names(

@@ -26,10 +26,12 @@ from ._ownership import FallbackOwners, OwnerMark, RegistryOwners
 from ._state import (
     ChartShape,
     build_in_state,
+    build_with_value,
     capture,
     clear_queues,
     has_queued_events,
     illegal_configuration,
+    is_idle,
     read_state,
     restore_captured,
     shape_of,
@@ -64,11 +66,14 @@ __all__ = [
 __all__ += [
     "ChartShape",
     "build_in_state",
+    "build_with_value",
     "capture",
     "clear_queues",
     "has_queued_events",
     "illegal_configuration",
+    "is_idle",
     "read_state",
+    "registry_of",
     "restore_captured",
     "shape_of",
     "write_history",
@@ -267,6 +272,11 @@ else:
 claim = _owners.claim
 free = _owners.free
 owner_of = _owners.owner_of
+
+
+def registry_of(machine: Any) -> Any:
+    """A machine's callback registry (:data:`REGISTRY_PATH`; fast path only)."""
+    return machine._callbacks._registry  # noqa: SLF001
 
 
 def wire_registries(registries: Iterable[Mapping[str, Any]], orc: object, name: str) -> None:

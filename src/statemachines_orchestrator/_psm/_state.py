@@ -19,6 +19,7 @@ from collections.abc import MutableSet
 from typing import TYPE_CHECKING, Any, Callable
 
 import statemachine
+import statemachine.model
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -27,10 +28,12 @@ __all__ = [
     "ChartShape",
     "StateShape",
     "build_in_state",
+    "build_with_value",
     "capture",
     "clear_queues",
     "has_queued_events",
     "illegal_configuration",
+    "is_idle",
     "read_state",
     "restore_captured",
     "shape_of",
@@ -39,6 +42,22 @@ __all__ = [
 ]
 
 IS_V3 = hasattr(statemachine, "StateChart")
+
+_Model: Any = statemachine.model.Model
+
+
+def _plain_inits() -> frozenset[object]:
+    inits: set[object] = set()
+    for name in ("StateChart", "StateMachine"):
+        base: Any = getattr(statemachine, name, None)
+        own: dict[str, object] = {} if base is None else dict(base.__dict__)
+        if "__init__" in own:
+            inits.add(own["__init__"])
+    return frozenset(inits)
+
+
+_PLAIN_INITS = _plain_inits()
+"""python-statemachine's own ``__init__`` methods, which take a ``model``."""
 
 _ordered_set: Callable[[Iterable[Any]], Any]
 if IS_V3:
@@ -73,6 +92,7 @@ class ChartShape:
         "by_value",
         "flat",
         "history",
+        "plain_init",
         "states",
         "top",
         "top_final",
@@ -92,6 +112,9 @@ class ChartShape:
             h: shape.id for shape in self.states.values() for h in shape.history
         }
         self.flat: bool = all(not s.children for s in self.states.values())
+        # Whether the class keeps python-statemachine's own __init__ (then it is
+        # built on a model holding its state, with no other argument).
+        self.plain_init: bool = cls.__init__ in _PLAIN_INITS
         self.top_final: frozenset[str] = frozenset(i for i in self.top if self.states[i].final)
         self.top_parallel: frozenset[str] = frozenset(
             i for i in self.top if self.states[i].parallel
@@ -137,26 +160,44 @@ def illegal_configuration(shape: ChartShape, ids: Sequence[str]) -> str | None:
     return None
 
 
-def read_state(machine: Any, shape: ChartShape) -> tuple[list[str], dict[str, list[str]], bool]:
+def read_state(
+    machine: Any, shape: ChartShape
+) -> tuple[list[str], dict[str, list[str]], bool] | None:
     """The machine's configuration (state ids), history values and finished flag.
+
+    Returns ``None`` when the machine is not idle (see :func:`is_idle`): it is
+    processing an event or holds queued events.
 
     Raises:
         KeyError: The model holds a value that is no state of the machine's class
             (the unknown value is the exception's argument).
     """
-    raw = getattr(machine.model, machine.state_field, None)
+    engine = machine._engine  # noqa: SLF001
+    # The common case (no lock held, empty queues) is read inline; is_idle() decides
+    # the rest (a finished 3.x chart's dead queue, cancelled delayed events).
+    quiet = (
+        not engine.external_queue.queue.queue and not engine.internal_queue.queue.queue
+        if IS_V3
+        else not engine._external_queue  # noqa: SLF001
+    )
+    if (engine._processing.locked() or not quiet) and not is_idle(machine):  # noqa: SLF001
+        return None
+    raw: Any = getattr(machine.model, machine.state_field, None)
     by_value = shape.by_value
-    if raw is None:
-        ids: list[str] = []
-    elif isinstance(raw, MutableSet):
-        ids = [by_value[value] for value in raw]  # pyright: ignore[reportUnknownVariableType]
-    else:
+    try:
         ids = [by_value[raw]]
+    except KeyError:
+        if raw is not None:
+            raise
+        ids = []
+    except TypeError:  # unhashable: the set of values of a 3.x chart
+        ids = [by_value[value] for value in raw]
     if not IS_V3:
         # A 2.x engine never stops; a machine in a final state is finished all the same
         # (3.x stops it there), so that a snapshot means the same on every line.
-        return ids, {}, any(shape.states[i].final for i in ids)
-    history = {key: [s.id for s in states] for key, states in machine.history_values.items()}
+        return ids, {}, not shape.top_final.isdisjoint(ids)
+    values = machine.history_values
+    history = {key: [s.id for s in states] for key, states in values.items()} if values else {}
     return ids, history, not machine._engine.running  # noqa: SLF001
 
 
@@ -215,7 +256,28 @@ def build_in_state(cls: type[Any], shape: ChartShape, ids: Sequence[str]) -> Any
     """
     initial: Any = cls.initial_state
     raw = _raw_value(shape, ids) if ids else initial.value
+    machine = build_with_value(cls, shape, raw)
+    if not ids:
+        setattr(machine.model, machine.state_field, None)
+    return machine
+
+
+def build_with_value(cls: type[Any], shape: ChartShape, raw: Any) -> Any:
+    """:func:`build_in_state`, given the raw value of the state field (never ``None``)."""
     factory: Any = cls
+    if shape.plain_init:
+        # python-statemachine's own __init__: given a model that holds the state, it
+        # skips the initial transition itself, and costs less than the seam below.
+        model = _Model()
+        model.state = raw
+        machine: Any = factory(model=model)
+    else:
+        machine = _built_through_seam(factory, raw)
+    return machine
+
+
+def _built_through_seam(factory: Any, raw: Any) -> Any:
+    """Build a machine whose class has an ``__init__`` of its own, set to ``raw``."""
     machine: Any = factory.__new__(factory)
 
     def get_engine_in_state(*args: Any, **kwargs: Any) -> Any:
@@ -228,9 +290,19 @@ def build_in_state(cls: type[Any], shape: ChartShape, ids: Sequence[str]) -> Any
         init()
     finally:
         del machine._get_engine  # noqa: SLF001
-    if not ids:
-        setattr(machine.model, machine.state_field, None)
     return machine
+
+
+def is_idle(machine: Any) -> bool:
+    """Whether the machine is neither processing an event nor holding queued events."""
+    engine = machine._engine  # noqa: SLF001
+    if engine._processing.locked():  # noqa: SLF001
+        return False
+    if IS_V3:
+        if engine.external_queue.queue.queue or engine.internal_queue.queue.queue:
+            return not has_queued_events(machine)
+        return True
+    return not engine._external_queue  # noqa: SLF001
 
 
 def has_queued_events(machine: Any) -> bool:
