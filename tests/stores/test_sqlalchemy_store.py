@@ -148,16 +148,26 @@ def test_sqlite_files_are_in_wal_mode(tmp_path: Path) -> None:
     plain.close()
 
 
-def _lock_for(path: Path, seconds: float) -> threading.Thread:
-    """Hold SQLite's write lock on ``path`` for ``seconds``, from another thread."""
+def _lock_for(
+    path: Path, release: threading.Event, *, exclusive: bool = False
+) -> threading.Thread:
+    """Hold a lock on the SQLite file ``path`` from another thread until ``release`` is set.
+
+    The write lock (``BEGIN IMMEDIATE``), or with ``exclusive`` an exclusive one,
+    which on a rollback-journal file (no WAL) locks readers out too.
+    """
     locked = threading.Event()
 
     def hold() -> None:
         connection = sqlite3.connect(path, isolation_level=None)
         try:
-            connection.execute("BEGIN IMMEDIATE")
+            if exclusive:
+                connection.execute("BEGIN EXCLUSIVE")
+                connection.execute("UPDATE blocker SET n = n + 1")
+            else:
+                connection.execute("BEGIN IMMEDIATE")
             locked.set()
-            time.sleep(seconds)
+            release.wait(10)
             connection.execute("COMMIT")
         finally:
             connection.close()
@@ -173,12 +183,16 @@ def test_a_busy_sqlite_database_past_the_timeout_is_a_conflict(tmp_path: Path) -
     store = SQLAlchemyStore(f"sqlite:///{path}", busy_timeout=0.05)
     try:
         store.insert_document(T, "k", {"n": 1})
-        holder = _lock_for(path, 0.5)
-        with pytest.raises(ConcurrentUpdateError, match="database was busy"):
-            store.update_document(T, "k", {"n": 2}, 1)
-        with pytest.raises(ConcurrentUpdateError, match="database was busy"):
-            store.insert_document(T, "k2", {"n": 1})
-        holder.join()
+        release = threading.Event()
+        holder = _lock_for(path, release)
+        try:
+            with pytest.raises(ConcurrentUpdateError, match="database was busy"):
+                store.update_document(T, "k", {"n": 2}, 1)
+            with pytest.raises(ConcurrentUpdateError, match="database was busy"):
+                store.insert_document(T, "k2", {"n": 1})
+        finally:
+            release.set()
+            holder.join()
         document = store.read_document(T, "k")
         assert document is not None
         assert (document.data, document.version) == ({"n": 1}, 1)
@@ -192,11 +206,16 @@ def test_a_busy_sqlite_database_is_waited_out(tmp_path: Path) -> None:
     store = SQLAlchemyStore(f"sqlite:///{path}", busy_timeout=10)
     try:
         store.insert_document(T, "k", {"n": 1})
-        holder = _lock_for(path, 0.3)
+        release = threading.Event()
+        holder = _lock_for(path, release)
+        timer = threading.Timer(0.3, release.set)
         started = time.monotonic()
+        timer.start()
+        # The lock goes 0.3 s from now: the write cannot end before, it waits.
         assert store.update_document(T, "k", {"n": 2}, 1).version == 2
-        assert time.monotonic() - started >= 0.1
+        assert time.monotonic() - started >= 0.25
         holder.join()
+        timer.join()
     finally:
         store.close()
 
@@ -208,12 +227,16 @@ def test_a_busy_sqlite_database_is_a_conflict_for_the_async_store(tmp_path: Path
         store = AsyncSQLAlchemyStore(f"sqlite+aiosqlite:///{path}", busy_timeout=0.05)
         try:
             await store.insert_document(T, "k", {"n": 1})
-            holder = _lock_for(path, 0.5)
-            with pytest.raises(ConcurrentUpdateError, match="database was busy"):
-                await store.update_document(T, "k", {"n": 2}, 1)
-            with pytest.raises(ConcurrentUpdateError, match="database was busy"):
-                await store.insert_document(T, "k2", {"n": 1})
-            holder.join()
+            release = threading.Event()
+            holder = _lock_for(path, release)
+            try:
+                with pytest.raises(ConcurrentUpdateError, match="database was busy"):
+                    await store.update_document(T, "k", {"n": 2}, 1)
+                with pytest.raises(ConcurrentUpdateError, match="database was busy"):
+                    await store.insert_document(T, "k2", {"n": 1})
+            finally:
+                release.set()
+                holder.join()
         finally:
             await store.close()
 
@@ -325,27 +348,6 @@ def test_an_async_store_on_an_engine_it_did_not_build_leaves_the_engine_open(
     assert asyncio.run(scenario()) == 1
 
 
-def _exclusive_lock_for(path: Path, seconds: float) -> threading.Thread:
-    """Hold an exclusive lock (no readers either) on a rollback-journal SQLite file."""
-    locked = threading.Event()
-
-    def hold() -> None:
-        connection = sqlite3.connect(path, isolation_level=None)
-        try:
-            connection.execute("BEGIN EXCLUSIVE")
-            connection.execute("UPDATE blocker SET n = n + 1")
-            locked.set()
-            time.sleep(seconds)
-            connection.execute("COMMIT")
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    assert locked.wait(10)
-    return thread
-
-
 def test_a_read_of_a_locked_database_is_a_conflict_not_a_driver_error(tmp_path: Path) -> None:
     """An engine of the application's own, without WAL: a writer locks readers out."""
     path = tmp_path / "journal.db"
@@ -357,12 +359,16 @@ def test_a_read_of_a_locked_database_is_a_conflict_not_a_driver_error(tmp_path: 
     store = SQLAlchemyStore(engine)
     try:
         store.insert_document(T, "k", {"n": 1})
-        holder = _exclusive_lock_for(path, 0.5)
-        with pytest.raises(
-            ConcurrentUpdateError, match="could not be read, the database was busy"
-        ):
-            store.read_document(T, "k")
-        holder.join()
+        release = threading.Event()
+        holder = _lock_for(path, release, exclusive=True)
+        try:
+            with pytest.raises(
+                ConcurrentUpdateError, match="could not be read, the database was busy"
+            ):
+                store.read_document(T, "k")
+        finally:
+            release.set()
+            holder.join()
         assert store.read_document(T, "k") is not None
     finally:
         engine.dispose()
@@ -382,10 +388,14 @@ def test_an_async_read_of_a_locked_database_is_a_conflict(tmp_path: Path) -> Non
         store = AsyncSQLAlchemyStore(engine)
         try:
             await store.insert_document(T, "k", {"n": 1})
-            holder = _exclusive_lock_for(path, 0.5)
-            with pytest.raises(ConcurrentUpdateError, match="could not be read"):
-                await store.read_document(T, "k")
-            holder.join()
+            release = threading.Event()
+            holder = _lock_for(path, release, exclusive=True)
+            try:
+                with pytest.raises(ConcurrentUpdateError, match="could not be read"):
+                    await store.read_document(T, "k")
+            finally:
+                release.set()
+                holder.join()
         finally:
             await engine.dispose()
 
