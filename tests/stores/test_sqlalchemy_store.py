@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import threading
 import time
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import pytest
@@ -107,6 +108,49 @@ def test_two_stores_creating_the_table_at_once_both_work(tmp_path: Path) -> None
     finally:
         for store in stores:
             store.close()
+
+
+def test_stores_opening_a_new_file_at_once_all_switch_it_to_wal(tmp_path: Path) -> None:
+    """SQLite does not wait for the lock the switch to WAL takes; the store does."""
+    errors: list[BaseException] = []
+    for trial in range(10):
+        url = f"sqlite:///{tmp_path / f'new{trial}.db'}"
+        stores = [SQLAlchemyStore(url, table_name="fresh") for _ in range(6)]
+        start = threading.Barrier(len(stores))
+
+        def first_use(store: SQLAlchemyStore, start: threading.Barrier) -> None:
+            start.wait()
+            try:
+                store.read_document(T, "k")
+            except BaseException as error:  # noqa: BLE001 - reported by the main thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=first_use, args=(s, start)) for s in stores]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        for store in stores:
+            store.close()
+    assert errors == []
+
+
+def test_a_wal_switch_that_stays_locked_past_the_timeout_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "stuck.db"
+    with sqlite3.connect(path) as setup:
+        setup.execute("CREATE TABLE blocker (n INTEGER)")
+        setup.execute("INSERT INTO blocker VALUES (0)")
+    setup.close()
+    release = threading.Event()
+    holder = _lock_for(path, release, exclusive=True)
+    store = SQLAlchemyStore(f"sqlite:///{path}", busy_timeout=0.1)
+    try:
+        with pytest.raises(ConcurrentUpdateError, match="database was busy"):
+            store.read_document(T, "k")
+    finally:
+        release.set()
+        holder.join()
+        store.close()
 
 
 def test_an_existing_table_is_reused(tmp_path: Path) -> None:
@@ -447,3 +491,59 @@ def test_which_driver_errors_count_as_a_busy_database(error: object, busy: bool)
     from statemachines_orchestrator.store import sqlalchemy as module
 
     assert module._is_busy(error) is busy  # type: ignore[arg-type]  # noqa: SLF001
+
+
+class _FailingCursor:
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def execute(self, _statement: str) -> None:
+        raise sqlite3.OperationalError(self.message)
+
+
+def test_the_wal_switch_retries_only_a_locked_database() -> None:
+    from statemachines_orchestrator.store import sqlalchemy as module
+
+    switch = module._SQLitePragmas._switch_to_wal  # noqa: SLF001
+    far = time.monotonic() + 60
+    assert switch(_FailingCursor("database is locked"), far) is False
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        switch(_FailingCursor("disk I/O error"), far)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        switch(_FailingCursor("database is locked"), time.monotonic() - 1)
+
+
+class _RacingCursor:
+    """Another connection switches the file to WAL while this one is refused."""
+
+    def __init__(self) -> None:
+        self.mode = "delete"
+        self.statements: list[str] = []
+
+    def execute(self, statement: str) -> None:
+        self.statements.append(statement)
+        if statement == "PRAGMA journal_mode=WAL":
+            self.mode = "wal"  # the other connection's switch lands meanwhile
+            msg = "database is locked"
+            raise sqlite3.OperationalError(msg)
+
+    def fetchone(self) -> tuple[str]:
+        return (self.mode,)
+
+    def close(self) -> None:
+        self.statements.append("close")
+
+
+def test_a_refused_wal_switch_is_not_repeated_once_another_connection_made_it() -> None:
+    from statemachines_orchestrator.store import sqlalchemy as module
+
+    cursor = _RacingCursor()
+    connection = SimpleNamespace(cursor=lambda: cursor)
+    module._SQLitePragmas(5)(connection, None)  # noqa: SLF001
+    assert cursor.statements == [
+        "PRAGMA journal_mode",
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA journal_mode",
+        "PRAGMA synchronous=NORMAL",
+        "close",
+    ]

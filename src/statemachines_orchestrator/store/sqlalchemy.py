@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar, Union
 
@@ -148,15 +149,48 @@ def _is_busy(error: DBAPIError) -> bool:
     return code in {"40001", "40P01"}  # PostgreSQL: serialization failure, deadlock
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        # WAL lets readers run beside the writer; NORMAL syncs at checkpoints, not
-        # on every commit: a power cut may lose the last commits, never consistency.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()
+class _SQLitePragmas:
+    """The ``connect`` hook of a SQLite engine the store builds: WAL mode, synchronous NORMAL.
+
+    WAL lets readers run beside the writer; NORMAL syncs at checkpoints, not on
+    every commit (a power cut may lose the last commits, never the file's
+    consistency). Switching a new file to WAL needs a lock that SQLite does not
+    wait for: connections that open a new file at once get "database is
+    locked" at once. So the switch is retried until the busy timeout, and
+    skipped when another connection has made it meanwhile.
+    """
+
+    __slots__ = ("__weakref__", "busy_timeout")  # SQLAlchemy keeps listeners weakly
+
+    def __init__(self, busy_timeout: float) -> None:
+        self.busy_timeout = busy_timeout
+
+    def __call__(self, dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            deadline = time.monotonic() + self.busy_timeout
+            while not self._in_wal_mode(cursor):
+                if not self._switch_to_wal(cursor, deadline):
+                    # Blocks an async engine's loop too, briefly: new files only.
+                    time.sleep(0.005)
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @staticmethod
+    def _switch_to_wal(cursor: Any, deadline: float) -> bool:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except Exception as error:  # the driver's OperationalError, sync or async
+            if "locked" not in str(error).lower() or time.monotonic() >= deadline:
+                raise
+            return False
+        return True
+
+    @staticmethod
+    def _in_wal_mode(cursor: Any) -> bool:
+        cursor.execute("PRAGMA journal_mode")
+        return str(cursor.fetchone()[0]).lower() == "wal"
 
 
 def _engine_options(url: sa.URL, busy_timeout: float) -> dict[str, Any]:
@@ -165,9 +199,9 @@ def _engine_options(url: sa.URL, busy_timeout: float) -> dict[str, Any]:
     return {}
 
 
-def _setup_sqlite(engine: Engine) -> None:
+def _setup_sqlite(engine: Engine, busy_timeout: float) -> None:
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _SQLitePragmas(busy_timeout))
 
 
 _E = TypeVar("_E")
@@ -254,7 +288,7 @@ class SQLAlchemyStore(Store, _Core):
         if isinstance(engine_or_url, (str, sa.URL)):
             url = sa.make_url(engine_or_url)
             self.engine: Engine = sa.create_engine(url, **_engine_options(url, busy_timeout))
-            _setup_sqlite(self.engine)
+            _setup_sqlite(self.engine, busy_timeout)
             self._owns_engine = True
         else:
             self.engine = _check_engine(engine_or_url, sa.Engine, "SQLAlchemyStore")
@@ -376,7 +410,7 @@ class AsyncSQLAlchemyStore(AsyncStore, _Core):
             self.engine: AsyncEngine = create_async_engine(
                 url, **_engine_options(url, busy_timeout)
             )
-            _setup_sqlite(self.engine.sync_engine)
+            _setup_sqlite(self.engine.sync_engine, busy_timeout)
             self._owns_engine = True
         else:
             self.engine = _check_engine(engine_or_url, AsyncEngine, "AsyncSQLAlchemyStore")
