@@ -155,6 +155,35 @@ def test_a_failure_while_wiring_leaves_nothing_owned(monkeypatch: pytest.MonkeyP
     assert house.alarm.current_state_value == "armed"
 
 
+def test_a_failure_wiring_the_common_case_propagates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Restoring with no machine passed fails cleanly too when wiring fails."""
+    data = sm.House(door=sm.Door(), alarm=sm.Alarm()).snapshot()
+    sm.House.restore(data)  # the inline case's cache is ready
+
+    def failing(*_args: object) -> None:
+        msg = "wiring failed"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(psm_internals, "wire_registries", failing)
+    with pytest.raises(RuntimeError, match="wiring failed"):
+        sm.House.restore(data)
+
+
+@pytest.mark.skipif(PSM3, reason="the 2.x engine's queue; 3.x is covered by the async tests")
+def test_2x_machine_with_a_queued_event_is_not_idle() -> None:
+    """An event waiting in a 2.x engine's queue (another thread's, sent while the
+    machine processed one) makes the machine busy for snapshots."""
+    house = sm.House(door=sm.Door(), alarm=sm.Alarm())
+    queue = house.door._engine._external_queue  # noqa: SLF001
+    queue.append(object())
+    try:
+        with pytest.raises(MachineBusyError, match="has events waiting in its queue"):
+            house.snapshot()
+    finally:
+        queue.clear()
+    assert house.snapshot()["machines"]["door"]["configuration"] == ["closed"]
+
+
 class Guarded:
     """A model whose ``owner`` cannot be set to ``"mallory"``."""
 

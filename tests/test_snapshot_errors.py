@@ -318,7 +318,8 @@ def test_no_format_key() -> None:
 def test_bad_snapshots_are_refused_with_a_clear_error(
     edit: Callable[[dict[str, Any]], object], error: type[Exception], message: str
 ) -> None:
-    """Each broken rule has its own message, and passed machines stay free."""
+    """Each broken rule has its own message, and passed machines stay free; restoring
+    without passing a machine (the inline common case first) words the same error."""
     data = changed(edit)
     door = sm.Door()
     with pytest.raises(error) as info:
@@ -328,6 +329,10 @@ def test_bad_snapshots_are_refused_with_a_clear_error(
     assert isinstance(info.value, ValueError)
     assert_free(door)
     assert door.current_state_value == "closed"
+    sm.House.restore(house_snapshot())  # the inline case's cache is ready
+    with pytest.raises(error) as again:
+        sm.House.restore(changed(edit))
+    assert str(again.value) == message
 
 
 def test_unknown_machine_keyword() -> None:
@@ -576,6 +581,32 @@ def test_bad_snapshot_fields_declarations(declared: Any, problem: str) -> None:
     assert problem in str(info.value)
 
 
+def test_restore_with_a_bad_snapshot_fields_declaration() -> None:
+    """restore() reports a bad declaration as snapshot() does."""
+    listed = type("Listed", (Basket,), {"snapshot_fields": ("_items",)})
+
+    class Stall(Orchestrator):
+        basket: listed  # type: ignore[valid-type]
+
+    data = {
+        "format": 1,
+        "orchestrator": f"{Stall.__module__}:{Stall.__qualname__}",
+        "version": 0,
+        "machines": {
+            "basket": {
+                "class": f"{listed.__module__}:Listed",
+                "configuration": ["empty"],
+                "history": {},
+                "finished": False,
+                "data": {"_items": []},
+                "model": {"owner": None},
+            }
+        },
+    }
+    with pytest.raises(SnapshotTypeError, match=r"Listed.snapshot_fields: '_items' is private"):
+        Stall.restore(data)
+
+
 def test_snapshot_of_a_released_orchestrator() -> None:
     """A released orchestrator holds nothing to save."""
     orc = market()
@@ -594,6 +625,29 @@ def test_snapshot_refuses_a_model_holding_no_state_of_the_class() -> None:
         "Market: machine 'basket' (Basket) holds the state value 'gone' in its model, which is "
         "no state of its class"
     )
+
+
+class Porch(Orchestrator):
+    """An alarm, then a door whose callbacks may call ``hook``."""
+
+    alarm: sm.Alarm
+    door: Door2
+
+
+def test_snapshot_from_the_second_machine_callback_is_refused() -> None:
+    """The busy machine is named, whichever field it is."""
+    seen: list[str] = []
+
+    def during(machine: Any) -> None:  # noqa: ARG001
+        with pytest.raises(MachineBusyError) as info:
+            porch.snapshot()
+        seen.append(str(info.value))
+
+    porch = Porch(alarm=sm.Alarm(), door=Door2())
+    porch.door.hook = during
+    porch.door.open()
+    assert len(seen) == 1
+    assert seen[0].startswith("Porch: cannot take a snapshot while machine 'door' is processing")
 
 
 def test_snapshot_from_a_callback_is_refused() -> None:

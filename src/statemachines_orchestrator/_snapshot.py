@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, TypeVar, cast
 
 from . import _joining, _psm
 from .exceptions import (
@@ -38,10 +38,10 @@ __all__ = [
     "TOP_KEYS",
     "MachineInfo",
     "Upgrade",
-    "check_busy",
     "class_path",
     "declared_fields",
     "machine_info",
+    "refuse_busy",
     "register_upgrade",
     "restore",
     "snapshot",
@@ -217,23 +217,18 @@ def _path_text(path: tuple[Any, ...]) -> str:
 # --- taking a snapshot ----------------------------------------------------------------------
 
 
-def check_busy(orc: Orchestrator, action: str) -> None:
-    """Refuse ``action`` while a machine processes an event or has events queued."""
-    for name, machine in vars(orc).items():
-        if name not in type(orc).__machine_fields__:
-            continue
-        if _psm.is_processing(machine):
-            why = "is processing an event (called from one of its callbacks, or another thread)"
-        elif _psm.has_queued_events(machine):
-            why = "has events waiting in its queue (delayed events included)"
-        else:
-            continue
-        msg = (
-            f"{type(orc).__qualname__}: cannot {action} while machine {name!r} {why}; a "
-            f"snapshot holds configurations only, never events in flight: do it once the "
-            f"events are processed (or cancelled), e.g. from the code that sent them"
-        )
-        raise MachineBusyError(msg)
+def refuse_busy(orc: Orchestrator, name: str, machine: Any) -> NoReturn:
+    """Refuse a snapshot: machine ``name`` processes an event or has events queued."""
+    if _psm.is_processing(machine):
+        why = "is processing an event (called from one of its callbacks, or another thread)"
+    else:
+        why = "has events waiting in its queue (delayed events included)"
+    msg = (
+        f"{type(orc).__qualname__}: cannot take a snapshot while machine {name!r} {why}; a "
+        f"snapshot holds configurations only, never events in flight: do it once the "
+        f"events are processed (or cancelled), e.g. from the code that sent them"
+    )
+    raise MachineBusyError(msg)
 
 
 def snapshot(orc: Orchestrator) -> dict[str, Any]:
@@ -259,10 +254,7 @@ def snapshot(orc: Orchestrator) -> dict[str, Any]:
             )
             raise SnapshotError(msg) from None
         if state is None:
-            check_busy(orc, "take a snapshot")
-            state = _psm.read_state(machine, info.shape)
-            if state is None:  # pragma: no cover - another thread's event, ended since
-                continue
+            refuse_busy(orc, name, machine)
         ids, history, finished = state
         machines[name] = {
             "class": info.path,

@@ -298,11 +298,7 @@ def is_idle(machine: Any) -> bool:
     engine = machine._engine  # noqa: SLF001
     if engine._processing.locked():  # noqa: SLF001
         return False
-    if IS_V3:
-        if engine.external_queue.queue.queue or engine.internal_queue.queue.queue:
-            return not has_queued_events(machine)
-        return True
-    return not engine._external_queue  # noqa: SLF001
+    return not has_queued_events(machine)
 
 
 def has_queued_events(machine: Any) -> bool:
