@@ -192,6 +192,22 @@ def memory_rows(settings: Settings) -> Iterator[Row]:
         )
 
 
+def store_rows(settings: Settings) -> Iterator[Row]:
+    """A unit of work against a hand-written read-modify-write, per database (needs SQLAlchemy)."""
+    try:
+        from store_scenarios import store_scenarios  # noqa: PLC0415 - imports SQLAlchemy
+    except ImportError as error:
+        print(f"store rows skipped: {error}")
+        return
+    for scenario in store_scenarios():
+        try:
+            (comparison,) = settings.compare(scenario.baseline, [scenario.candidate])
+        finally:
+            scenario.close()
+        name = f"store: unit of work, {scenario.name}"
+        yield _timed_row(name, comparison, "unit", 1, scenario.target)
+
+
 def _versions() -> str:
     try:
         psm = version("python-statemachine")
@@ -261,6 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = [*injection_rows(settings), construction_row(settings), *memory_rows(settings)]
     rows += snapshot_rows(settings)
     rows += observe_rows(settings)
+    rows += store_rows(settings)
     print(format_table(rows))
     if args.quick:
         print("--quick: samples too short for the figures to mean anything")

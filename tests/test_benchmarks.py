@@ -27,5 +27,6 @@ def test_benchmarks_quick_run() -> None:
         "| memory: live orchestrator",
         "| restore: 2 machines, vs pickle",
         "| snapshot: 2 machines, vs restore",
+        "| store: unit of work, SQLite file",
     ):
         assert scenario in result.stdout

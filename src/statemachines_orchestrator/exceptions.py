@@ -12,10 +12,12 @@ from __future__ import annotations
 __all__: list[str] = [
     "AnnotationIsNotAStateMachineError",
     "CallbackSignatureError",
+    "ConcurrentUpdateError",
     "EngineInternalsWarning",
     "EngineNotSupportedError",
     "InvalidMachineFieldError",
     "InvalidOrchestratorNameError",
+    "InvalidStoreArgumentError",
     "MachineAlreadyOrchestratedError",
     "MachineBusyError",
     "MachineDataNotSerializableError",
@@ -27,10 +29,13 @@ __all__: list[str] = [
     "OrchestratorError",
     "OrchestratorNameIsFixedError",
     "OrchestratorNameTypeError",
+    "OrchestratorNotFromStoreError",
     "SnapshotError",
+    "SnapshotNotFoundError",
     "SnapshotTypeError",
     "SnapshotVersionError",
     "StateFieldIsNotUniqueError",
+    "StoreExtraMissingError",
     "UnexpectedAnnotationTypeError",
     "UnresolvedAnnotationError",
 ]
@@ -189,4 +194,38 @@ class OpenTelemetryNotInstalledError(OrchestratorError, ImportError):
     """:mod:`statemachines_orchestrator.otel` is used without ``opentelemetry-api``.
 
     Install the extra: ``pip install 'statemachines-orchestrator[otel]'``.
+    """
+
+
+class ConcurrentUpdateError(OrchestratorError, RuntimeError):
+    """Another writer changed a stored orchestrator first; nothing of this write was stored.
+
+    Raised by a store when the version of the row it loaded is no longer the
+    stored one, when two writers create the same new key, and when a SQLite
+    database stays busy past the store's timeout. Run the unit of work again
+    on fresh state, for instance with :func:`statemachines_orchestrator.store.retry`.
+    """
+
+
+class SnapshotNotFoundError(OrchestratorError, LookupError):
+    """A store holds no orchestrator of the requested class under the requested key."""
+
+
+class StoreExtraMissingError(OrchestratorError, ImportError):
+    """A store backend's optional dependency is not installed; the message says what to install."""
+
+
+class InvalidStoreArgumentError(OrchestratorError, TypeError):
+    """A store got a key that is no non-empty :class:`str`, or a class that is no orchestrator.
+
+    Also raised for other arguments of the store API that break a rule (a
+    table name, ``retry()``'s settings); the message names the argument.
+    """
+
+
+class OrchestratorNotFromStoreError(OrchestratorError, ValueError):
+    """``save()`` was given an orchestrator this store did not load or create.
+
+    A store saves an orchestrator only with the version check of the row it
+    came from; store a new one with ``create()`` or a unit of work.
     """
