@@ -14,6 +14,7 @@ initial transition on every line (the engine's ``start()`` returns early).
 
 from __future__ import annotations
 
+import importlib
 import weakref
 from collections.abc import MutableSet
 from typing import TYPE_CHECKING, Any, Callable
@@ -59,11 +60,16 @@ def _plain_inits() -> frozenset[object]:
 _PLAIN_INITS = _plain_inits()
 """python-statemachine's own ``__init__`` methods, which take a ``model``."""
 
-_ordered_set: Callable[[Iterable[Any]], Any]
-if IS_V3:
-    from statemachine.orderedset import OrderedSet as _ordered_set  # noqa: N813 - a factory here
-else:  # 2.x keeps one scalar: no set is ever built
-    _ordered_set = list
+
+def _ordered_set_factory() -> Callable[[Iterable[Any]], Any]:
+    if IS_V3:
+        module = importlib.import_module("statemachine.orderedset")
+        factory: Callable[[Iterable[Any]], Any] = module.OrderedSet
+        return factory
+    return list  # 2.x keeps one scalar: no set is ever built
+
+
+_ordered_set = _ordered_set_factory()
 
 
 class StateShape:
