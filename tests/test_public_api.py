@@ -26,7 +26,7 @@ def test_import_paths_of_0_0_4_keep_working() -> None:
 def test_every_exception_derives_from_the_root_and_a_builtin() -> None:
     """Each error is an ``OrchestratorError`` and a builtin error callers already catch;
     each warning a ``RuntimeWarning``."""
-    builtins = (TypeError, ValueError, AttributeError, NameError, RuntimeError)
+    builtins = (TypeError, ValueError, AttributeError, NameError, RuntimeError, LookupError)
     for name in exceptions.__all__:
         error = getattr(exceptions, name)
         assert getattr(statemachines_orchestrator, name) is error

@@ -26,6 +26,13 @@ __all__ = [
     "StateFieldIsNotUniqueError",
     "UnexpectedAnnotationTypeError",
     "UnresolvedAnnotationError",
+    # Coordination: collections, broadcast, queries and fan-in.
+    "InvalidFanInError",
+    "InvalidMemberKeyError",
+    "NotAMemberError",
+    "UnknownEventError",
+    "UnknownFieldError",
+    "UnknownStateError",
 ]
 
 
@@ -122,4 +129,36 @@ class EngineInternalsWarning(RuntimeWarning):
     and it does not reach ``invoke`` handlers nor guards evaluated by
     ``enabled_events()``); on 2.x building an orchestrator raises
     :class:`EngineNotSupportedError`.
+    """
+
+
+class InvalidMemberKeyError(OrchestratorError, TypeError):
+    """A member of a ``dict[str, Machine]`` collection is given a key that is not a ``str``."""
+
+
+class UnknownEventError(OrchestratorError, LookupError):
+    """:meth:`Orchestrator.send` names an event that no machine of the orchestrator defines."""
+
+
+class UnknownStateError(OrchestratorError, LookupError):
+    """A query names a state that a machine's class does not have."""
+
+
+class UnknownFieldError(OrchestratorError, LookupError):
+    """A query used as a condition names a field its orchestrator does not have."""
+
+
+class NotAMemberError(OrchestratorError, LookupError):
+    """A machine is no member of an orchestrator's collections (or of any orchestrator).
+
+    Raised by :func:`~statemachines_orchestrator.coordination.member_key`, and by
+    a query condition guarding a machine that belongs to no orchestrator.
+    """
+
+
+class InvalidFanInError(OrchestratorError, TypeError):
+    """A :func:`~statemachines_orchestrator.coordination.when_all` declaration breaks a rule.
+
+    Raised when the orchestrator class is created: a field it names does not
+    exist, a machine class has no such state, or the target defines no such event.
     """

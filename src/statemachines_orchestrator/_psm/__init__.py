@@ -20,12 +20,13 @@ import statemachine
 
 from statemachines_orchestrator.exceptions import EngineInternalsWarning, EngineNotSupportedError
 
-from . import _binding, _fallback
+from . import _binding, _fallback, _members
 from ._ownership import KEY as OWNER_KEY
+from ._members import UnknownState, add_listener_once, events_of, is_final, state_test
 from ._ownership import FallbackOwners, OwnerMark, RegistryOwners
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = [
     "FAST",
@@ -46,6 +47,13 @@ __all__ = [
     "unwire",
     "wire",
     "wire_registries",
+    # Coordination (collections, broadcast, fan-in): see _members.
+    "UnknownState",
+    "add_listener_once",
+    "events_of",
+    "is_final",
+    "join_all",
+    "state_test",
 ]
 
 VERSION: str = str(getattr(statemachine, "__version__", "unknown"))
@@ -240,6 +248,11 @@ else:
 claim = _owners.claim
 free = _owners.free
 owner_of = _owners.owner_of
+
+
+def join_all(machines: Sequence[Any], mark: OwnerMark, orc: object, name: str) -> int:
+    """Claim and wire a batch of machines for one orchestrator (see :func:`._members.join_all`)."""
+    return _members.join_all(machines, mark, orc, name, _owners, wire)
 
 
 def wire_registries(registries: Iterable[Mapping[str, Any]], orc: object, name: str) -> None:

@@ -1,0 +1,164 @@
+"""What :meth:`Orchestrator.send` does: deliver one event to every machine that defines it.
+
+Machines are reached in declaration order, the members of a collection in
+their order (a snapshot taken as each field is reached: members added by a
+callback during the broadcast are not reached). A machine is called exactly as
+a caller would (``machine.<event>(*args, **kwargs)``), so each follows its own
+rule for an event it cannot take in its current state: a ``StateMachine``
+raises ``TransitionNotAllowed``, a 3.x ``StateChart`` ignores it. An exception
+stops the broadcast: the machines before have taken the event, the ones after
+are not reached, and the exception propagates unchanged (with a note saying
+where it stopped, on Python 3.11+). When a machine returns an awaitable (an
+async machine), the rest of the broadcast becomes a coroutine that awaits each
+delivery in turn.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Union
+
+from . import _psm
+from ._fields import LIST, SINGLE
+from .exceptions import UnknownEventError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .orchestrator import Orchestrator
+
+__all__ = ["ResultKey", "deliver", "send"]
+
+ResultKey = Union[str, "tuple[str, Union[int, str]]"]
+"""A field name, or a field name and a member's index or key."""
+
+_Plan = "tuple[tuple[str, str, bool], ...]"
+
+
+def _plan(cls: type[Orchestrator], event: str) -> tuple[tuple[str, str, bool], ...]:
+    """Each field: its name, kind, and whether its declared class defines ``event``."""
+    plans: dict[str, tuple[tuple[str, str, bool], ...]] | None = cls.__dict__.get(
+        "__orchestrator_broadcast__"
+    )
+    if plans is None:
+        if cls.__orchestrator_pending__:
+            from . import _joining  # noqa: PLC0415 - rarely needed
+
+            _joining.resolve(cls)
+        plans = {}
+        type.__setattr__(cls, "__orchestrator_broadcast__", plans)
+    plan = plans.get(event)
+    if plan is None:
+        plan = plans[event] = tuple(
+            (name, field.kind, event in _psm.events_of(field.expected_class))
+            for name, field in cls.__machine_fields__.items()
+        )
+    return plan
+
+
+def _targets(
+    orc: Orchestrator, plan: tuple[tuple[str, str, bool], ...], event: str
+) -> Iterator[tuple[ResultKey, Any]]:
+    own = vars(orc)
+    events_of = _psm.events_of
+    for name, kind, certain in plan:
+        value = own.get(name)
+        if value is None:
+            continue
+        if kind == SINGLE:
+            if certain or event in events_of(type(value)):
+                yield name, value
+        elif kind == LIST:
+            for index, machine in enumerate(list(value)):
+                if certain or event in events_of(type(machine)):
+                    yield (name, index), machine
+        else:
+            for key, machine in list(value.items()):
+                if certain or event in events_of(type(machine)):
+                    yield (name, key), machine
+
+
+def _refuse_unknown(orc: Orchestrator, event: str) -> None:
+    classes = sorted({type(m).__qualname__ for m in _all_machines(orc)})
+    msg = (
+        f"{type(orc).__qualname__}.send({event!r}): no machine of this orchestrator defines the "
+        f"event {event!r} (its machine classes: {', '.join(classes) or 'none'}); check the "
+        f"event's name"
+    )
+    raise UnknownEventError(msg)
+
+
+def _all_machines(orc: Orchestrator) -> Iterator[Any]:
+    from ._collections import labelled_machines  # noqa: PLC0415 - one-off, on an error path
+
+    for _name, _key, machine in labelled_machines(orc):
+        yield machine
+
+
+def _note(exc: BaseException, orc: Orchestrator, event: str, key: ResultKey, done: int) -> None:
+    add_note = getattr(exc, "add_note", None)
+    if add_note is not None:  # Python 3.11+
+        where = key if isinstance(key, str) else f"{key[0]}[{key[1]!r}]"
+        add_note(
+            f"raised by {where} during {type(orc).__qualname__}.send({event!r}), after "
+            f"{done} deliver{'y' if done == 1 else 'ies'}; the machines after it were not reached"
+        )
+
+
+def send(orc: Orchestrator, event: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Deliver ``event`` to every machine of ``orc`` that defines it; see the module doc."""
+    plan = _plan(type(orc), event)
+    if not any(certain for _name, _kind, certain in plan) and not any(
+        event in _psm.events_of(type(m)) for m in _all_machines(orc)
+    ):
+        _refuse_unknown(orc, event)
+    return deliver(orc, _targets(orc, plan, event), event, args, kwargs)
+
+
+def deliver(
+    orc: Orchestrator,
+    targets: Iterator[tuple[ResultKey, Any]],
+    event: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """Send ``event`` to each target in turn; switch to a coroutine at the first awaitable."""
+    results: dict[ResultKey, Any] = {}
+    for key, machine in targets:
+        try:
+            result = getattr(machine, event)(*args, **kwargs)
+        except BaseException as exc:
+            _note(exc, orc, event, key, len(results))
+            raise
+        results[key] = result
+        if result is not None and hasattr(result, "__await__"):
+            return _rest(orc, results, key, result, targets, event, args, kwargs)
+    return results
+
+
+async def _rest(  # noqa: PLR0913 - the state of a broadcast that became async
+    orc: Orchestrator,
+    results: dict[ResultKey, Any],
+    key: ResultKey,
+    pending: Any,
+    targets: Iterator[tuple[ResultKey, Any]],
+    event: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> dict[ResultKey, Any]:
+    while True:
+        try:
+            results[key] = await pending
+        except BaseException as exc:
+            _note(exc, orc, event, key, len(results) - 1)
+            raise
+        for key, machine in targets:  # noqa: B007 - the loop variable is the state
+            try:
+                pending = getattr(machine, event)(*args, **kwargs)
+            except BaseException as exc:
+                _note(exc, orc, event, key, len(results))
+                raise
+            if pending is not None and hasattr(pending, "__await__"):
+                break
+            results[key] = pending
+        else:
+            return results
