@@ -24,8 +24,8 @@ class Item(StateMachine):
         self.seen: list[Any] = []
         super().__init__(*args, **kwargs)
 
-    def after_ship(self, orc: Any = None) -> str:
-        """Record the orchestrator and which member this is; return a receipt."""
+    def on_ship(self, orc: Any = None) -> str:
+        """Record the orchestrator; return a receipt."""
         self.seen.append(orc)
         return "shipped"
 
@@ -42,7 +42,7 @@ class FragileItem(Item):
 class LabelledItem(Item):
     """An item that records its member key when shipped."""
 
-    def after_ship(self, orc: Any = None) -> str:
+    def on_ship(self, orc: Any = None) -> str:
         """Record which member this is."""
         self.seen.append(member_key(orc, self))
         return "shipped"

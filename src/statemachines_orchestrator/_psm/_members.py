@@ -99,7 +99,8 @@ def state_test(cls: type[Any], state_id: str) -> Callable[[Any], bool]:
 
     For a class whose states are all atomic (every 2.x class), it compares the
     machine's current state value; for a 3.x class with compound or parallel
-    states, it asks the state whether it is active (parents included).
+    states, it looks the state up in the configuration (parents included).
+    Nested states are found by their id too.
 
     Raises:
         UnknownState: ``cls`` has no state ``state_id``.
@@ -107,16 +108,16 @@ def state_test(cls: type[Any], state_id: str) -> Callable[[Any], bool]:
     test = _TESTS.get((cls, state_id))
     if test is not None:
         return test
-    state = getattr(cls, state_id, None)
     states_map: dict[Any, Any] = cls.states_map
-    if not isinstance(state, statemachine.State) or state not in states_map.values():
-        known = ", ".join(sorted(repr(getattr(s, "id", s)) for s in states_map.values()))
+    state = next((s for s in states_map.values() if s.id == state_id), None)
+    if state is None:
+        known = ", ".join(sorted(repr(s.id) for s in states_map.values()))
         msg = f"{cls.__qualname__} has no state {state_id!r} (its states: {known})"
         raise UnknownState(msg)
     if any(getattr(s, "states", None) for s in states_map.values()):
 
         def test(machine: Any) -> bool:
-            return bool(getattr(machine, state_id).is_active)
+            return state in machine.configuration
 
     else:
         value = state.value
