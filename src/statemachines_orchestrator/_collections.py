@@ -64,9 +64,8 @@ def coordinated(cls: type[Orchestrator]) -> bool:
         return bool(cached)
     from . import _fan_in  # noqa: PLC0415 - _fan_in imports this module
 
-    result = any(f.kind != SINGLE for f in cls.__machine_fields__.values()) or bool(
-        _fan_in.declared(cls)
-    )
+    fan_ins = _fan_in.declared(cls)  # checks the declarations, when the class is created
+    result = bool(fan_ins) or any(f.kind != SINGLE for f in cls.__machine_fields__.values())
     if not cls.__orchestrator_pending__:
         type.__setattr__(cls, "__orchestrator_coordinated__", result)
     return result
