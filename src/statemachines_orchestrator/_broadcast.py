@@ -31,19 +31,13 @@ __all__ = ["ResultKey", "deliver", "send"]
 ResultKey = Union[str, "tuple[str, Union[int, str]]"]
 """A field name, or a field name and a member's index or key."""
 
-_Plan = "tuple[tuple[str, str, bool], ...]"
-
-
 def _plan(cls: type[Orchestrator], event: str) -> tuple[tuple[str, str, bool], ...]:
     """Each field: its name, kind, and whether its declared class defines ``event``."""
     plans: dict[str, tuple[tuple[str, str, bool], ...]] | None = cls.__dict__.get(
         "__orchestrator_broadcast__"
     )
     if plans is None:
-        if cls.__orchestrator_pending__:
-            from . import _joining  # noqa: PLC0415 - rarely needed
-
-            _joining.resolve(cls)
+        # A field still unresolved expects any machine: its members are asked one by one.
         plans = {}
         type.__setattr__(cls, "__orchestrator_broadcast__", plans)
     plan = plans.get(event)
@@ -94,13 +88,13 @@ def _all_machines(orc: Orchestrator) -> Iterator[Any]:
         yield machine
 
 
-def _note(exc: BaseException, orc: Orchestrator, event: str, key: ResultKey, done: int) -> None:
+def _note(exc: BaseException, origin: str, key: ResultKey, done: int) -> None:
     add_note = getattr(exc, "add_note", None)
     if add_note is not None:  # Python 3.11+
         where = key if isinstance(key, str) else f"{key[0]}[{key[1]!r}]"
         add_note(
-            f"raised by {where} during {type(orc).__qualname__}.send({event!r}), after "
-            f"{done} deliver{'y' if done == 1 else 'ies'}; the machines after it were not reached"
+            f"raised by {where} during {origin}, after {done} "
+            f"deliver{'y' if done == 1 else 'ies'}; the machines after it were not reached"
         )
 
 
@@ -111,32 +105,36 @@ def send(orc: Orchestrator, event: str, args: tuple[Any, ...], kwargs: dict[str,
         event in _psm.events_of(type(m)) for m in _all_machines(orc)
     ):
         _refuse_unknown(orc, event)
-    return deliver(orc, _targets(orc, plan, event), event, args, kwargs)
+    origin = f"{type(orc).__qualname__}.send({event!r})"
+    return deliver(origin, _targets(orc, plan, event), event, args, kwargs)
 
 
 def deliver(
-    orc: Orchestrator,
+    origin: str,
     targets: Iterator[tuple[ResultKey, Any]],
     event: str,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Any:
-    """Send ``event`` to each target in turn; switch to a coroutine at the first awaitable."""
+    """Send ``event`` to each target in turn; switch to a coroutine at the first awaitable.
+
+    ``origin`` names what delivers, for the note an exception gets.
+    """
     results: dict[ResultKey, Any] = {}
     for key, machine in targets:
         try:
             result = getattr(machine, event)(*args, **kwargs)
         except BaseException as exc:
-            _note(exc, orc, event, key, len(results))
+            _note(exc, origin, key, len(results))
             raise
         results[key] = result
         if result is not None and hasattr(result, "__await__"):
-            return _rest(orc, results, key, result, targets, event, args, kwargs)
+            return _rest(origin, results, key, result, targets, event, args, kwargs)
     return results
 
 
 async def _rest(  # noqa: PLR0913 - the state of a broadcast that became async
-    orc: Orchestrator,
+    origin: str,
     results: dict[ResultKey, Any],
     key: ResultKey,
     pending: Any,
@@ -149,13 +147,13 @@ async def _rest(  # noqa: PLR0913 - the state of a broadcast that became async
         try:
             results[key] = await pending
         except BaseException as exc:
-            _note(exc, orc, event, key, len(results) - 1)
+            _note(exc, origin, key, len(results) - 1)
             raise
         for key, machine in targets:  # noqa: B007 - the loop variable is the state
             try:
                 pending = getattr(machine, event)(*args, **kwargs)
             except BaseException as exc:
-                _note(exc, orc, event, key, len(results))
+                _note(exc, origin, key, len(results))
                 raise
             if pending is not None and hasattr(pending, "__await__"):
                 break

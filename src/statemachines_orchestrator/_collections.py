@@ -102,13 +102,11 @@ def label(name: str, key: Key | None) -> str:
     return name if key is None else f"{name}[{key!r}]"
 
 
-def describe(value: Any, describe_machine: Callable[[Any], str]) -> str:
-    """The ``repr`` of a field's value: a machine, or a collection of them."""
+def describe(value: list[Any] | dict[str, Any], describe_machine: Callable[[Any], str]) -> str:
+    """The ``repr`` of a collection: each member described by ``describe_machine``."""
     if isinstance(value, list):
         return f"[{', '.join(describe_machine(m) for m in value)}]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k!r}: {describe_machine(m)}" for k, m in value.items()) + "}"
-    return describe_machine(value)
+    return "{" + ", ".join(f"{k!r}: {describe_machine(m)}" for k, m in value.items()) + "}"
 
 
 # --------------------------------------------------------------------------- checks
@@ -330,8 +328,7 @@ def _started(orc: Orchestrator) -> None:
 
 def detach_collection(value: Any) -> Any:
     """Unwire every member of a collection and return them as a plain list or dict."""
-    if isinstance(value, (MachineList, MachineDict)):
-        value._orc_mark = None  # noqa: SLF001 - our own class
+    value._orc_mark = None  # noqa: SLF001 - a MachineList or MachineDict: detached from now on
     for machine in members(value):
         _joining.detach(machine)
     return list(value) if isinstance(value, list) else dict(value)
@@ -400,7 +397,10 @@ def assign(orc: Orchestrator, field: MachineField, value: Any) -> None:
     mark = _psm.OwnerMark(orc)
     refused = _psm.join_all(new, mark, orc, type(orc).orchestrator_name)
     if refused >= 0:
-        _refuse_owned(orc, where(machines.index(new[refused])), _psm.owner_of(new[refused]))
+        # Another thread's orchestrator won it since it was checked.
+        _refuse_owned(  # pragma: no cover - a race between two threads
+            orc, where(machines.index(new[refused])), _psm.owner_of(new[refused])
+        )
     kept = {id(m) for m in machines}
     leaving = [m for m in old_members if id(m) not in kept]
     if isinstance(old, (MachineList, MachineDict)):
@@ -515,7 +515,9 @@ def _admit(
     if new:
         refused = _psm.join_all(new, mark, orc, type(orc).orchestrator_name)
         if refused >= 0:  # another thread's orchestrator won it since it was checked
-            _refuse_owned(orc, label(field.name, new_keys[refused]), _psm.owner_of(new[refused]))
+            _refuse_owned(  # pragma: no cover - a race between two threads
+                orc, label(field.name, new_keys[refused]), _psm.owner_of(new[refused])
+            )
     joined_ids = {id(m) for _k, m in joining}
     return _Change(orc, field.name, new, [m for m in leaving if id(m) not in joined_ids])
 
@@ -527,21 +529,13 @@ def _settle(change: _Change | None) -> None:
     orc = change.orc
     for machine in change.left:
         _joining.detach(machine)
-    index = _INDEXES.get(orc)
-    if index is not None:
-        for machine in change.left:
-            index.pop((id(machine.model), machine.state_field), None)
-        for machine in change.joined:
-            index[(id(machine.model), machine.state_field)] = machine
+    index = _index(orc)
+    for machine in change.left:
+        index.pop((id(machine.model), machine.state_field), None)
+    for machine in change.joined:
+        index[(id(machine.model), machine.state_field)] = machine
     if change.joined or change.left:
         _changed(orc, change.name, change.joined, change.left)
-
-
-def _undo(change: _Change | None) -> None:
-    """The mutation itself failed: unwire the machines joined for it."""
-    if change is not None:
-        for machine in change.joined:
-            _joining.detach(machine)
 
 
 class MachineList(list):  # type: ignore[type-arg]  # pyright: ignore[reportMissingTypeArgument]
@@ -565,12 +559,12 @@ class MachineList(list):  # type: ignore[type-arg]  # pyright: ignore[reportMiss
         return (list, (list(self),))
 
     def _replace(self, index: Any, joining: list[tuple[Key, Any]], leaving: list[Any]) -> None:
+        # The index was checked (read) before: the assignment itself cannot fail now.
         change = _admit(self, joining, leaving)
-        try:
-            list.__setitem__(self, index, [m for _k, m in joining] if isinstance(index, slice) else joining[0][1])
-        except BaseException:
-            _undo(change)
-            raise
+        if isinstance(index, slice):
+            list.__setitem__(self, index, [m for _k, m in joining])
+        else:
+            list.__setitem__(self, index, joining[0][1])
         _settle(change)
 
     def __setitem__(self, index: Any, value: Any) -> None:

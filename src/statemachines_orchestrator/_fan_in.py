@@ -255,7 +255,8 @@ def _fire(orc: Orchestrator, fan_in: FanIn) -> Any:
         for name, key, machine in labelled_machines(orc)
         if name == fan_in.target
     )
-    results = _broadcast.deliver(orc, iter(list(targets)), fan_in.event, (), {})
+    origin = f"the fan-in {type(orc).__qualname__}.{fan_in.name}"
+    results = _broadcast.deliver(origin, iter(list(targets)), fan_in.event, (), {})
     if hasattr(results, "__await__"):
         return results
     return None

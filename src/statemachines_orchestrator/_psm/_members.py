@@ -133,7 +133,9 @@ def is_final(machine: Any) -> bool:
     """Whether ``machine`` has reached a top-level final state."""
     if _IS_V3:
         return bool(machine.is_terminated)
-    return bool(machine.current_state.final)
+    # 2.x: an async machine whose initial state is not entered yet has no state at all.
+    value = machine.current_state_value
+    return value is not None and bool(machine.states_map[value].final)
 
 
 def add_listener_once(machine: Any, listener: object) -> None:
