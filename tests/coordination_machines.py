@@ -51,10 +51,10 @@ class LabelledItem(Item):
 class Order(StateMachine):
     """An order that completes once every item has shipped."""
 
-    open = State(initial=True)
+    waiting = State(initial=True)
     complete = State(final=True)
 
-    finish = open.to(complete, cond=all_in("items", "shipped"))
+    finish = waiting.to(complete, cond=all_in("items", "shipped"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.completions = 0

@@ -35,7 +35,7 @@ def test_reaches_every_machine_that_defines_the_event_in_order() -> None:
     results = warehouse.send("ship")
     assert list(results) == ["first", ("line", 0), ("line", 1), ("bins", "a")]
     assert set(results.values()) == {"shipped"}
-    assert state_of(warehouse.order) == "open"
+    assert state_of(warehouse.order) == "waiting"
     machines = [warehouse.first, *warehouse.line, *warehouse.bins.values()]
     assert all(state_of(m) == "shipped" for m in machines)
     assert all(m.seen == [warehouse] for m in machines)
@@ -117,8 +117,10 @@ def test_state_machine_that_cannot_take_the_event_stops_the_broadcast() -> None:
     assert state_of(warehouse.bins["a"]) == "packed"
     if sys.version_info >= (3, 11):
         assert info.value.__notes__ == [
-            "raised by line[0] during Warehouse.send('ship'), after 1 delivery; the machines "
-            "after it were not reached"
+            (
+                "raised by line[0] during Warehouse.send('ship'), after 1 delivery; the machines "
+                "after it were not reached"
+            )
         ]
 
 
@@ -155,7 +157,7 @@ def test_machine_that_ignores_events_without_transition() -> None:
 @pytest.mark.skipif(not PSM3, reason="StateChart exists from python-statemachine 3.0")
 def test_statechart_ignores_an_event_it_cannot_take() -> None:
     """A 3.x StateChart (allow_event_without_transition by default) ignores it; the rest go on."""
-    from statemachine import StateChart  # noqa: PLC0415 - 3.x only
+    from statemachine import StateChart
 
     class Chart(StateChart):
         a = State(initial=True)
@@ -177,7 +179,7 @@ def test_members_added_during_the_broadcast_are_not_reached() -> None:
 
     class Spawning(Item):
         def on_ship(self, orc: Any = None) -> str:
-            if len(orc.items) < 3:  # noqa: PLR2004
+            if len(orc.items) < 3:
                 orc.items.append(Spawning())
             return "shipped"
 
@@ -229,7 +231,8 @@ def test_async_exception_stops_the_broadcast() -> None:
 
     class Failing(AsyncItem):
         async def before_ship(self) -> None:
-            raise RuntimeError("async broken")
+            msg = "async broken"
+            raise RuntimeError(msg)
 
     class Line(Orchestrator):
         items: list[AsyncItem]

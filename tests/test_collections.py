@@ -1,13 +1,12 @@
-"""Fields holding a list or a dict of machines: declaring, building, changing, releasing, copying."""
+"""Fields holding a list or dict of machines: declaring, building, changing, releasing, copying."""
 
 from __future__ import annotations
 
 import copy
 import pickle
-from typing import Annotated, Any, Dict, List
+from typing import Annotated, Any, Dict, List  # noqa: UP035 - the typing aliases are supported
 
 import pytest
-from statemachine import State, StateMachine
 
 from statemachines_orchestrator import (
     InvalidMemberKeyError,
@@ -77,7 +76,11 @@ def free(machine: Any) -> bool:
 )
 def test_collection_annotations(annotation: Any, kind: str) -> None:
     """list[M] and dict[str, M], in every spelling, declare collections of M."""
-    cls = type("Holder", (Orchestrator,), {"__annotations__": {"items": annotation}, "__module__": __name__})
+    cls = type(
+        "Holder",
+        (Orchestrator,),
+        {"__annotations__": {"items": annotation}, "__module__": __name__},
+    )
     field = cls.__machine_fields__["items"]
     assert field.kind == kind
     assert field.machine_class is Item
@@ -105,7 +108,11 @@ def test_forward_reference_resolves_at_first_build() -> None:
 def test_bad_collection_annotations(annotation: Any, message: str) -> None:
     """Collections of something else than one machine class are refused when the class is made."""
     with pytest.raises(TypeError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        type("Bad", (Orchestrator,), {"__annotations__": {"items": annotation}, "__module__": __name__})
+        type(
+            "Bad",
+            (Orchestrator,),
+            {"__annotations__": {"items": annotation}, "__module__": __name__},
+        )
 
 
 def test_bad_key_annotation_error_type() -> None:
@@ -186,10 +193,26 @@ def test_repr_shows_members() -> None:
 @pytest.mark.parametrize(
     ("make", "error", "message"),
     [
-        (lambda: Crate(Item()), MachineTypeMismatchError, "machine field 'items' is a collection and expects a list of Item, got Item"),
-        (lambda: Depot([Item()]), MachineTypeMismatchError, "expects a dict of str to Item, got list"),
-        (lambda: Crate([Item(), OrderMachine()]), MachineTypeMismatchError, "member items[1] expects an instance of Item, got OrderMachine"),
-        (lambda: Depot({1: Item()}), InvalidMemberKeyError, "the members of 'items' are keyed by str, got the key 1 (int)"),
+        (
+            lambda: Crate(Item()),
+            MachineTypeMismatchError,
+            "machine field 'items' is a collection and expects a list of Item, got Item",
+        ),
+        (
+            lambda: Depot([Item()]),
+            MachineTypeMismatchError,
+            "expects a dict of str to Item, got list",
+        ),
+        (
+            lambda: Crate([Item(), OrderMachine()]),
+            MachineTypeMismatchError,
+            "member items[1] expects an instance of Item, got OrderMachine",
+        ),
+        (
+            lambda: Depot({1: Item()}),
+            InvalidMemberKeyError,
+            "the members of 'items' are keyed by str, got the key 1 (int)",
+        ),
     ],
 )
 def test_refused_values(make: Any, error: type[Exception], message: str) -> None:
@@ -309,7 +332,9 @@ def test_list_removals_unwire(remove: Any) -> None:
         lambda c, bad: c.items.__iadd__([bad]),
     ],
 )
-@pytest.mark.parametrize("kind", ["wrong class", "owned elsewhere", "already a member", "shared model"])
+@pytest.mark.parametrize(
+    "kind", ["wrong class", "owned elsewhere", "already a member", "shared model"]
+)
 def test_refused_list_mutation_changes_nothing(mutate: Any, kind: str) -> None:
     """A mutation that would break a rule raises and leaves list and machines as they were."""
     old = [Item(), Item()]
@@ -324,7 +349,9 @@ def test_refused_list_mutation_changes_nothing(mutate: Any, kind: str) -> None:
         bad = old[1]
     else:
         bad = Item(model=old[1].model)
-    with pytest.raises((MachineTypeMismatchError, MachineAlreadyOrchestratedError, StateFieldIsNotUniqueError)):
+    with pytest.raises(
+        (MachineTypeMismatchError, MachineAlreadyOrchestratedError, StateFieldIsNotUniqueError)
+    ):
         mutate(crate, bad)
     assert crate.items == old
     assert all(wired(m, crate) for m in old)
@@ -417,11 +444,11 @@ def test_member_processing_an_event_cannot_be_removed() -> None:
         lambda d, n: d.items.__ior__({"c": n[0]}),
         lambda d, n: d.items.setdefault("c", n[0]),
         lambda d, n: d.items.setdefault("a", n[0]),
-        lambda d, n: d.items.pop("a"),
-        lambda d, n: d.items.pop("zz", None),
-        lambda d, n: d.items.popitem(),
-        lambda d, n: d.items.__delitem__("b"),
-        lambda d, n: d.items.clear(),
+        lambda d, _n: d.items.pop("a"),
+        lambda d, _n: d.items.pop("zz", None),
+        lambda d, _n: d.items.popitem(),
+        lambda d, _n: d.items.__delitem__("b"),
+        lambda d, _n: d.items.clear(),
     ],
 )
 def test_dict_mutators_wire_and_unwire(mutate: Any) -> None:
@@ -507,16 +534,23 @@ def test_replacing_a_single_field_beside_a_collection() -> None:
     shipment.order = Order()
     assert owner_of(old) is None
     assert owner_of(shipment.order) is shipment
-    with pytest.raises(StateFieldIsNotUniqueError, match=r"items\[0\] and items\[1\] share one model"):
+    with pytest.raises(
+        StateFieldIsNotUniqueError, match=r"items\[0\] and items\[1\] share one model"
+    ):
         shipment.items = [item := Item(), Item(model=item.model)]
+
+    class Mixed(Orchestrator):
+        first: Item
+        rest: list[Item]
+
+    mixed = Mixed(Item(), [])
     with pytest.raises(MachineAlreadyOrchestratedError, match=r"given for rest\[0\] and first"):
-
-        class Mixed(Orchestrator):
-            first: Item
-            rest: list[Item]
-
-        mixed = Mixed(Item(), [])
         mixed.rest = [mixed.first]
+    mixed.rest = [Item()]
+    with pytest.raises(MachineAlreadyOrchestratedError, match="given for 'first' and rest"):
+        mixed.first = mixed.rest[0]
+    with pytest.raises(MachineAlreadyOrchestratedError, match="belongs to this orchestrator"):
+        mixed.rest.append(mixed.first)
 
 
 def test_release_hands_back_plain_collections() -> None:
@@ -550,7 +584,10 @@ def test_release_refused_while_a_member_is_busy() -> None:
         line.items[0].ship()
 
 
-@pytest.mark.parametrize("duplicate", [copy.deepcopy, lambda o: pickle.loads(pickle.dumps(o))])
+@pytest.mark.parametrize(
+    "duplicate",
+    [copy.deepcopy, lambda o: pickle.loads(pickle.dumps(o))],  # noqa: S301 - our own data
+)
 def test_copies_wire_their_own_members(duplicate: Any) -> None:
     """Deep copies and unpickled copies wire copies of the members to the copy."""
     shipment = Shipment(Order(), [Item(), Item()])
@@ -569,7 +606,7 @@ def test_copies_wire_their_own_members(duplicate: Any) -> None:
 def test_collection_pickles_as_a_plain_list() -> None:
     """A collection pickled on its own comes back as a plain list, of free machines."""
     crate = Crate([Item()])
-    loaded = pickle.loads(pickle.dumps(crate.items))
+    loaded = pickle.loads(pickle.dumps(crate.items))  # noqa: S301 - our own data
     assert type(loaded) is list
     assert owner_of(loaded[0]) is None
 

@@ -21,7 +21,7 @@ def test_fires_once_when_the_last_member_arrives() -> None:
     """The order finishes when the last item ships, and only then."""
     shipment = Shipment(Order(), [Item(), Item()])
     shipment.items[0].ship()
-    assert state_of(shipment.order) == "open"
+    assert state_of(shipment.order) == "waiting"
     shipment.items[1].ship()
     assert state_of(shipment.order) == "complete"
     assert shipment.order.completions == 1
@@ -42,7 +42,7 @@ def test_adding_an_unfinished_member_holds_it_back() -> None:
     shipment = Shipment(Order(), [Item()])
     shipment.items.append(Item())
     shipment.items[0].ship()
-    assert state_of(shipment.order) == "open"
+    assert state_of(shipment.order) == "waiting"
     shipment.items[1].ship()
     assert state_of(shipment.order) == "complete"
 
@@ -62,7 +62,7 @@ def test_condition_true_at_construction_does_not_fire() -> None:
     item = Item()
     item.ship()
     shipment = Shipment(Order(), [item])
-    assert state_of(shipment.order) == "open"
+    assert state_of(shipment.order) == "waiting"
 
 
 def test_fires_again_after_becoming_false() -> None:
@@ -147,10 +147,10 @@ def test_target_busy_gets_the_event_queued() -> None:
     """When the target itself ships the last item, the event is queued and runs after its step."""
 
     class Dispatcher(StateMachine):
-        open = State(initial=True)
+        waiting = State(initial=True)
         dispatching = State()
         complete = State(final=True)
-        dispatch = open.to(dispatching)
+        dispatch = waiting.to(dispatching)
         finish = dispatching.to(complete)
 
         def on_enter_dispatching(self, orc: Any) -> None:
@@ -208,7 +208,7 @@ def test_replacing_a_single_machine_updates_the_group() -> None:
     old = pair.first
     pair.first = Task()
     old.finish()
-    assert state_of(pair.report) == "open"
+    assert state_of(pair.report) == "waiting"
     pair.first.finish()
     # The guard of Order.finish (all items shipped) holds for no items.
     assert state_of(pair.report) == "complete"
@@ -218,10 +218,10 @@ def test_copies_track_their_own_members() -> None:
     """A copy fires for its own members, not the original's."""
     shipment = Shipment(Order(), [Item(), Item()])
     shipment.items[0].ship()
-    for twin in (copy.deepcopy(shipment), pickle.loads(pickle.dumps(shipment))):
+    for twin in (copy.deepcopy(shipment), pickle.loads(pickle.dumps(shipment))):  # noqa: S301 - our own data
         twin.items[1].ship()
         assert state_of(twin.order) == "complete"
-    assert state_of(shipment.order) == "open"
+    assert state_of(shipment.order) == "waiting"
 
 
 def test_released_machines_stop_firing() -> None:
@@ -229,7 +229,7 @@ def test_released_machines_stop_firing() -> None:
     shipment = Shipment(Order(), [Item()])
     machines = shipment.release()
     machines["items"][0].ship()
-    assert state_of(machines["order"]) == "open"
+    assert state_of(machines["order"]) == "waiting"
     again = Shipment(**machines)  # rejoining adds no second listener
     listeners = machines["items"][0]._listeners  # noqa: SLF001 - checking the listener is there once
     assert sum(1 for value in (*listeners, *listeners.values()) if value is WATCHER) == 1
@@ -242,7 +242,7 @@ def test_watcher_copies_and_pickles_as_itself() -> None:
     """The one listener survives copying and pickling machines as the same object."""
     assert copy.copy(WATCHER) is WATCHER
     assert copy.deepcopy(WATCHER) is WATCHER
-    assert pickle.loads(pickle.dumps(WATCHER)) is WATCHER
+    assert pickle.loads(pickle.dumps(WATCHER)) is WATCHER  # noqa: S301 - our own data
 
 
 def test_no_fan_in_no_listener() -> None:
@@ -277,7 +277,7 @@ def test_fan_in_repr_and_inheritance() -> None:
 
     hidden = Hidden(Order(), [Item()])
     hidden.items[0].ship()
-    assert state_of(hidden.order) == "open"
+    assert state_of(hidden.order) == "waiting"
 
 
 @pytest.mark.parametrize(
@@ -285,8 +285,10 @@ def test_fan_in_repr_and_inheritance() -> None:
     [
         (
             when_all("itemz", "shipped", send=("order", "finish")),
-            "Bad.done = when_all('itemz', 'shipped', send=('order', 'finish')): Bad has no "
-            "machine field 'itemz' (its fields: 'order', 'items')",
+            (
+                "Bad.done = when_all('itemz', 'shipped', send=('order', 'finish')): Bad has no "
+                "machine field 'itemz' (its fields: 'order', 'items')"
+            ),
         ),
         (
             when_all("items", "shipped", send=("ordr", "finish")),
@@ -331,9 +333,9 @@ class AsyncItem(StateMachine):
 class AsyncOrder(StateMachine):
     """An order with an async callback."""
 
-    open = State(initial=True)
+    waiting = State(initial=True)
     complete = State(final=True)
-    finish = open.to(complete)
+    finish = waiting.to(complete)
 
     async def on_finish(self) -> None:
         await asyncio.sleep(0)
@@ -361,7 +363,7 @@ def test_async_machines() -> None:
         seen.append(state_of(shipment.order))
         return seen
 
-    assert asyncio.run(main()) == ["open", "complete"]
+    assert asyncio.run(main()) == ["waiting", "complete"]
 
 
 def test_async_fired_by_a_collection_change() -> None:

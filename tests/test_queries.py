@@ -143,8 +143,8 @@ def test_condition_of_a_machine_without_orchestrator() -> None:
     with pytest.raises(NotAMemberError) as info:
         Order().finish()
     assert str(info.value) == (
-        "all_in('items', 'shipped'): the Order whose guard it is belongs to no orchestrator, so there are "
-        "no 'items' to ask"
+        "all_in('items', 'shipped'): the Order whose guard it is belongs to no orchestrator, "
+        "so there are no 'items' to ask"
     )
 
 
@@ -164,10 +164,10 @@ def test_condition_naming_no_field() -> None:
 @pytest.mark.skipif(not PSM3, reason="compound states exist from python-statemachine 3.0")
 def test_compound_states_count_their_parents() -> None:
     """A machine in a nested state is in its parent state too."""
-    from statemachine import StateChart  # noqa: PLC0415 - 3.x only
+    from statemachine import StateChart
 
     class Job(StateChart):
-        class running(State.Compound):  # noqa: N801 - a state's name
+        class running(State.Compound):
             fetch = State(initial=True)
             parse = State()
             step = fetch.to(parse)

@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ResultKey", "deliver", "send"]
 
-ResultKey = Union[str, "tuple[str, Union[int, str]]"]
+ResultKey = Union[str, "tuple[str, int | str]"]
 """A field name, or a field name and a member's index or key."""
+
 
 def _plan(cls: type[Orchestrator], event: str) -> tuple[tuple[str, str, bool], ...]:
     """Each field: its name, kind, and whether its declared class defines ``event``."""
@@ -129,34 +130,36 @@ def deliver(
             raise
         results[key] = result
         if result is not None and hasattr(result, "__await__"):
-            return _rest(origin, results, key, result, targets, event, args, kwargs)
+            return _rest(origin, results, (key, result), targets, event, (args, kwargs))
     return results
 
 
-async def _rest(  # noqa: PLR0913 - the state of a broadcast that became async
+async def _rest(  # noqa: PLR0913, PLR0917 - the state of a broadcast turned async
     origin: str,
     results: dict[ResultKey, Any],
-    key: ResultKey,
-    pending: Any,
+    first: tuple[ResultKey, Any],
     targets: Iterator[tuple[ResultKey, Any]],
     event: str,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
+    arguments: tuple[tuple[Any, ...], dict[str, Any]],
 ) -> dict[ResultKey, Any]:
+    """The rest of a broadcast once a machine returned an awaitable (``first``)."""
+    key, pending = first
+    args, kwargs = arguments
     while True:
         try:
             results[key] = await pending
         except BaseException as exc:
             _note(exc, origin, key, len(results) - 1)
             raise
-        for key, machine in targets:  # noqa: B007 - the loop variable is the state
+        for next_key, machine in targets:
             try:
                 pending = getattr(machine, event)(*args, **kwargs)
             except BaseException as exc:
-                _note(exc, origin, key, len(results))
+                _note(exc, origin, next_key, len(results))
                 raise
             if pending is not None and hasattr(pending, "__await__"):
+                key = next_key
                 break
-            results[key] = pending
+            results[next_key] = pending
         else:
             return results

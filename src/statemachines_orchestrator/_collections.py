@@ -22,6 +22,8 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Union
 
+from typing_extensions import Self
+
 from . import _joining, _psm
 from ._fields import DICT, LIST, SINGLE
 from .exceptions import (
@@ -81,7 +83,7 @@ def members(value: Any) -> Iterable[Any]:
 
 
 def labelled_machines(orc: Orchestrator) -> Iterator[tuple[str, Key | None, Any]]:
-    """Every machine of ``orc``: field name, member index or key (``None`` for a single), machine."""
+    """Every machine of ``orc``: field name, index or key (``None`` for a single), machine."""
     own = vars(orc)
     for name in type(orc).__machine_fields__:
         value = own.get(name)
@@ -308,12 +310,7 @@ def _join(
         raise
     own = vars(orc)
     for name, field in type(orc).__machine_fields__.items():
-        value = stored[name]
-        if field.kind == LIST:
-            value = MachineList(value, mark, field)
-        elif field.kind == DICT:
-            value = MachineDict(value, mark, field)
-        own[name] = value
+        own[name] = _wrap(field, stored[name], mark)
     _started(orc)
     if type(orc).__orchestrator_post_init__:
         _joining.post_init(orc)
@@ -389,10 +386,7 @@ def assign(orc: Orchestrator, field: MachineField, value: Any) -> None:
 
     everything = machines + others
     _check_pairs(orc, everything, where_all)
-    for index, machine in enumerate(machines):
-        owner = _psm.owner_of(machine)
-        if owner is not None and (owner is not orc or id(machine) not in staying):
-            _refuse_owned(orc, where(index), owner)
+    _refuse_foreign(orc, machines, staying, where)
     new = [m for m in machines if id(m) not in staying]
     mark = _psm.OwnerMark(orc)
     refused = _psm.join_all(new, mark, orc, type(orc).orchestrator_name)
@@ -404,17 +398,31 @@ def assign(orc: Orchestrator, field: MachineField, value: Any) -> None:
     kept = {id(m) for m in machines}
     leaving = [m for m in old_members if id(m) not in kept]
     if isinstance(old, (MachineList, MachineDict)):
-        old._orc_mark = None  # noqa: SLF001 - our own class
-    if field.kind == LIST:
-        own[field.name] = MachineList(stored[field.name], mark, field)
-    elif field.kind == DICT:
-        own[field.name] = MachineDict(stored[field.name], mark, field)
-    else:
-        own[field.name] = value
+        old._orc_mark = None  # noqa: SLF001 - the old MachineList or MachineDict: detached now
+    own[field.name] = _wrap(field, stored[field.name], mark)
     for machine in leaving:
         _joining.detach(machine)
     _INDEXES.pop(orc, None)
     _changed(orc, field.name, new, leaving)
+
+
+def _refuse_foreign(
+    orc: Orchestrator, machines: list[Any], staying: set[int], where: Callable[[int], str]
+) -> None:
+    """Refuse a machine another orchestrator owns, or ``orc`` owns elsewhere than here."""
+    for index, machine in enumerate(machines):
+        owner = _psm.owner_of(machine)
+        if owner is not None and (owner is not orc or id(machine) not in staying):
+            _refuse_owned(orc, where(index), owner)
+
+
+def _wrap(field: MachineField, value: Any, mark: Any) -> Any:
+    """What the orchestrator stores for ``field``: the machine, or its own collection."""
+    if field.kind == LIST:
+        return MachineList(value, mark, field)
+    if field.kind == DICT:
+        return MachineDict(value, mark, field)
+    return value
 
 
 def _changed(orc: Orchestrator, name: str, joined: Sequence[Any], left: Sequence[Any]) -> None:
@@ -440,9 +448,7 @@ def restore(orc: Orchestrator, state: dict[str, Any]) -> None:
 
 # --------------------------------------------------------------------------- run-time changes
 
-_INDEXES: weakref.WeakKeyDictionary[Any, dict[tuple[int, str], Any]] = (
-    weakref.WeakKeyDictionary()
-)
+_INDEXES: weakref.WeakKeyDictionary[Any, dict[tuple[int, str], Any]] = weakref.WeakKeyDictionary()
 """Per orchestrator, (id of model, state field) to machine: built at the first run-time join."""
 
 
@@ -467,6 +473,24 @@ class _Change:
         self.left = left
 
 
+def _refuse_busy_leaving(orc: Orchestrator, field: MachineField, leaving: list[Any]) -> None:
+    for machine in leaving:
+        if _psm.is_processing(machine):
+            msg = (
+                f"{type(orc).__qualname__}: cannot remove a member of {field.name!r} while it "
+                f"is processing an event (called from one of its callbacks, or from another "
+                f"thread); do it after the event, e.g. from the code that sent it"
+            )
+            raise MachineBusyError(msg)
+
+
+def _check_member(orc: Orchestrator, field: MachineField, key: Key, machine: Any) -> None:
+    if field.kind == DICT and not isinstance(key, str):
+        _refuse_key(orc, field, key)
+    if not isinstance(machine, field.expected_class):
+        _refuse_type(orc, field, key, machine)
+
+
 def _admit(
     coll: MachineList | MachineDict, joining: list[tuple[Key, Any]], leaving: list[Any]
 ) -> _Change | None:
@@ -476,26 +500,14 @@ def _admit(
     if orc is None:
         return None
     field = coll._orc_field  # noqa: SLF001
-    if leaving:
-        for machine in leaving:
-            if _psm.is_processing(machine):
-                msg = (
-                    f"{type(orc).__qualname__}: cannot remove a member of {field.name!r} while it "
-                    f"is processing an event (called from one of its callbacks, or from another "
-                    f"thread); do it after the event, e.g. from the code that sent it"
-                )
-                raise MachineBusyError(msg)
+    _refuse_busy_leaving(orc, field, leaving)
     left_ids = {id(m) for m in leaving}
-    expected = field.expected_class
     new: list[Any] = []
     new_keys: list[Key] = []
     seen: dict[tuple[int, str], int] = {}
     index = _index(orc)
     for position, (key, machine) in enumerate(joining):
-        if field.kind == DICT and not isinstance(key, str):
-            _refuse_key(orc, field, key)
-        if machine.__class__ is not expected and not isinstance(machine, expected):
-            _refuse_type(orc, field, key, machine)
+        _check_member(orc, field, key, machine)
         pair = (id(machine.model), machine.state_field)
         first = seen.setdefault(pair, position)
         if first != position:
@@ -612,13 +624,15 @@ class MachineList(list):  # type: ignore[type-arg]  # pyright: ignore[reportMiss
         list.extend(self, new)
         _settle(change)
 
-    def __iadd__(self, machines: Iterable[Any]) -> MachineList:  # type: ignore[override, misc]
+    def __iadd__(self, machines: Iterable[Any]) -> Self:  # type: ignore[override, misc]
         self.extend(machines)
         return self
 
-    def __imul__(self, times: Any) -> MachineList:  # type: ignore[override, misc]
+    def __imul__(self, times: Any) -> Self:  # type: ignore[override, misc]
         if self and times > 1:
-            msg = "a list of machines cannot hold a machine twice; *= refuses to repeat its members"
+            msg = (
+                "a list of machines cannot hold a machine twice; *= refuses to repeat its members"
+            )
             raise MachineAlreadyOrchestratedError(msg)
         if times <= 0:
             self.clear()
@@ -683,7 +697,7 @@ class MachineDict(dict):  # type: ignore[type-arg]  # pyright: ignore[reportMiss
         """Check, wire and set members: all of them, or none."""
         self._apply(dict(*args, **kwargs))
 
-    def __ior__(self, other: Any) -> MachineDict:  # type: ignore[override, misc]
+    def __ior__(self, other: Any) -> Self:  # type: ignore[override, misc]
         self.update(other)
         return self
 

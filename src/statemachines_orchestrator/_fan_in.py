@@ -42,7 +42,9 @@ class FanIn:
 
     __slots__ = ("event", "name", "sources", "state", "target")
 
-    def __init__(self, sources: tuple[str, ...], state: str | None, target: str, event: str) -> None:
+    def __init__(
+        self, sources: tuple[str, ...], state: str | None, target: str, event: str
+    ) -> None:
         self.sources = sources
         self.state = state
         self.target = target

@@ -197,7 +197,9 @@ def resolve_machine_class(  # noqa: PLR0913 - what names the field, and where it
     globalns: Mapping[str, Any] | None = None,
 ) -> Any:
     """Resolve a field's annotation to its machine class (see :func:`resolve_field`)."""
-    resolved = resolve_field(cls_name, name, annotation, owner, base, scope=scope, globalns=globalns)
+    resolved = resolve_field(
+        cls_name, name, annotation, owner, base, scope=scope, globalns=globalns
+    )
     return resolved if resolved is UNRESOLVED else resolved[0]
 
 

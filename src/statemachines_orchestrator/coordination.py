@@ -111,7 +111,7 @@ def _group(orc: Orchestrator, names: tuple[str, ...], what: str) -> list[Any]:
 
 
 def _condition(what: str, names: FieldNames, query: Callable[[list[Any]], Any]) -> Condition:
-    """A guard applying ``query`` to the machines of ``names`` in the guarded machine's orchestrator."""
+    """A guard: ``query`` on the machines of ``names`` in the guarded machine's orchestrator."""
     fields = (names,) if isinstance(names, str) else tuple(names)
 
     def condition(machine: Any) -> Any:
@@ -147,7 +147,9 @@ def all_in(source: Any, state: str) -> Any:
         UnknownStateError: A machine's class has no state ``state``.
     """
     if isinstance(source, (str, tuple)):
-        return _condition(f"all_in({source!r}, {state!r})", source, lambda ms: all(_in(m, state) for m in ms))  # pyright: ignore[reportUnknownArgumentType]
+        return _condition(
+            f"all_in({source!r}, {state!r})", source, lambda ms: all(_in(m, state) for m in ms)
+        )  # pyright: ignore[reportUnknownArgumentType]
     return all(_in(m, state) for m in _machines(source))
 
 
@@ -158,7 +160,9 @@ def any_in(source: Machines[_M], state: str) -> bool: ...
 def any_in(source: Any, state: str) -> Any:
     """Whether at least one machine is in ``state``; see :func:`all_in` for the arguments."""
     if isinstance(source, (str, tuple)):
-        return _condition(f"any_in({source!r}, {state!r})", source, lambda ms: any(_in(m, state) for m in ms))  # pyright: ignore[reportUnknownArgumentType]
+        return _condition(
+            f"any_in({source!r}, {state!r})", source, lambda ms: any(_in(m, state) for m in ms)
+        )  # pyright: ignore[reportUnknownArgumentType]
     return any(_in(m, state) for m in _machines(source))
 
 
@@ -172,7 +176,9 @@ def count_in(source: Any, state: str) -> Any:
     As a condition, it holds when at least one is.
     """
     if isinstance(source, (str, tuple)):
-        return _condition(f"count_in({source!r}, {state!r})", source, lambda ms: sum(_in(m, state) for m in ms))  # pyright: ignore[reportUnknownArgumentType]
+        return _condition(
+            f"count_in({source!r}, {state!r})", source, lambda ms: sum(_in(m, state) for m in ms)
+        )  # pyright: ignore[reportUnknownArgumentType]
     return sum(_in(m, state) for m in _machines(source))
 
 
@@ -186,7 +192,11 @@ def members_in(source: Any, state: str) -> Any:
     As a condition, it holds when at least one is.
     """
     if isinstance(source, (str, tuple)):
-        return _condition(f"members_in({source!r}, {state!r})", source, lambda ms: [m for m in ms if _in(m, state)])  # pyright: ignore[reportUnknownArgumentType, reportUnknownLambdaType]
+        return _condition(
+            f"members_in({source!r}, {state!r})",
+            source,
+            lambda ms: [m for m in ms if _in(m, state)],
+        )  # pyright: ignore[reportUnknownArgumentType, reportUnknownLambdaType]
     return [m for m in _machines(source) if _in(m, state)]
 
 
@@ -201,7 +211,9 @@ def all_final(source: Any) -> Any:
         source: Machines, or the name(s) of fields of the orchestrator, for a condition.
     """
     if isinstance(source, (str, tuple)):
-        return _condition(f"all_final({source!r})", source, lambda ms: all(_psm.is_final(m) for m in ms))  # pyright: ignore[reportUnknownArgumentType]
+        return _condition(
+            f"all_final({source!r})", source, lambda ms: all(_psm.is_final(m) for m in ms)
+        )  # pyright: ignore[reportUnknownArgumentType]
     return all(_psm.is_final(m) for m in _machines(source))
 
 

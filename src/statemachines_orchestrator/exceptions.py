@@ -13,26 +13,26 @@ __all__ = [
     "AnnotationIsNotAStateMachineError",
     "EngineInternalsWarning",
     "EngineNotSupportedError",
+    # Coordination: collections, broadcast, queries and fan-in.
+    "InvalidFanInError",
     "InvalidMachineFieldError",
+    "InvalidMemberKeyError",
     "InvalidOrchestratorNameError",
     "MachineAlreadyOrchestratedError",
     "MachineBusyError",
     "MachineFieldShadowsAPIError",
     "MachineTypeMismatchError",
     "NoMachinesOnOrchestratorError",
+    "NotAMemberError",
     "OrchestratorError",
     "OrchestratorNameIsFixedError",
     "OrchestratorNameTypeError",
     "StateFieldIsNotUniqueError",
     "UnexpectedAnnotationTypeError",
-    "UnresolvedAnnotationError",
-    # Coordination: collections, broadcast, queries and fan-in.
-    "InvalidFanInError",
-    "InvalidMemberKeyError",
-    "NotAMemberError",
     "UnknownEventError",
     "UnknownFieldError",
     "UnknownStateError",
+    "UnresolvedAnnotationError",
 ]
 
 

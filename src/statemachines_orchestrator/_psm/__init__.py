@@ -21,8 +21,8 @@ import statemachine
 from statemachines_orchestrator.exceptions import EngineInternalsWarning, EngineNotSupportedError
 
 from . import _binding, _fallback, _members
-from ._ownership import KEY as OWNER_KEY
 from ._members import UnknownState, add_listener_once, events_of, is_final, state_test
+from ._ownership import KEY as OWNER_KEY
 from ._ownership import FallbackOwners, OwnerMark, RegistryOwners
 
 if TYPE_CHECKING:
@@ -38,22 +38,22 @@ __all__ = [
     "UNRECOGNISED",
     "VERSION",
     "OwnerMark",
-    "build",
-    "claim",
-    "configuration_of",
-    "free",
-    "is_processing",
-    "owner_of",
-    "unwire",
-    "wire",
-    "wire_registries",
     # Coordination (collections, broadcast, fan-in): see _members.
     "UnknownState",
     "add_listener_once",
+    "build",
+    "claim",
+    "configuration_of",
     "events_of",
+    "free",
     "is_final",
+    "is_processing",
     "join_all",
+    "owner_of",
     "state_test",
+    "unwire",
+    "wire",
+    "wire_registries",
 ]
 
 VERSION: str = str(getattr(statemachine, "__version__", "unknown"))

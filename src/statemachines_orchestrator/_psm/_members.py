@@ -27,7 +27,7 @@ __all__ = ["add_listener_once", "events_of", "is_final", "join_all", "state_test
 _IS_V3 = hasattr(statemachine, "StateChart")
 
 
-def join_all(  # noqa: PLR0913 - the batch, its owner and the two ways to wire it
+def join_all(  # noqa: PLR0913, PLR0917, C901, PLR0912 - one pass per batch, no call per machine
     machines: Sequence[Any],
     mark: OwnerMark,
     orc: object,
