@@ -53,23 +53,30 @@ def _plan(cls: type[Orchestrator], event: str) -> tuple[tuple[str, str, bool], .
 def _targets(
     orc: Orchestrator, plan: tuple[tuple[str, str, bool], ...], event: str
 ) -> Iterator[tuple[ResultKey, Any]]:
-    own = vars(orc)
-    events_of = _psm.events_of
+    own: dict[str, Any] = vars(orc)
+    defines = _defines
     for name, kind, certain in plan:
-        value = own.get(name)
+        value: Any = own.get(name)
         if value is None:
             continue
         if kind == SINGLE:
-            if certain or event in events_of(type(value)):
+            if certain or defines(value, event):
                 yield name, value
         elif kind == LIST:
-            for index, machine in enumerate(list(value)):
-                if certain or event in events_of(type(machine)):
+            members: list[Any] = list(value)
+            for index, machine in enumerate(members):
+                if certain or defines(machine, event):
                     yield (name, index), machine
         else:
-            for key, machine in list(value.items()):
-                if certain or event in events_of(type(machine)):
+            entries: list[tuple[str, Any]] = list(value.items())
+            for key, machine in entries:
+                if certain or defines(machine, event):
                     yield (name, key), machine
+
+
+def _defines(machine: Any, event: str) -> bool:
+    machine_class: type[Any] = machine.__class__
+    return event in _psm.events_of(machine_class)
 
 
 def _refuse_unknown(orc: Orchestrator, event: str) -> None:
@@ -103,7 +110,7 @@ def send(orc: Orchestrator, event: str, args: tuple[Any, ...], kwargs: dict[str,
     """Deliver ``event`` to every machine of ``orc`` that defines it; see the module doc."""
     plan = _plan(type(orc), event)
     if not any(certain for _name, _kind, certain in plan) and not any(
-        event in _psm.events_of(type(m)) for m in _all_machines(orc)
+        _defines(m, event) for m in _all_machines(orc)
     ):
         _refuse_unknown(orc, event)
     origin = f"{type(orc).__qualname__}.send({event!r})"

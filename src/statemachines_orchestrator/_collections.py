@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, Union
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Union
 
 from typing_extensions import Self
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
     from ._fields import MachineField
+    from ._psm import OwnerMark
     from .orchestrator import Orchestrator
 
 __all__ = [
@@ -76,24 +77,28 @@ def coordinated(cls: type[Orchestrator]) -> bool:
 def members(value: Any) -> Iterable[Any]:
     """The machines a field's value holds: itself, or the members of a collection."""
     if isinstance(value, list):
-        return value
+        machines: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return machines
     if isinstance(value, dict):
-        return value.values()
+        entries: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return entries.values()
     return (value,)
 
 
 def labelled_machines(orc: Orchestrator) -> Iterator[tuple[str, Key | None, Any]]:
     """Every machine of ``orc``: field name, index or key (``None`` for a single), machine."""
-    own = vars(orc)
+    own: dict[str, Any] = vars(orc)
     for name in type(orc).__machine_fields__:
-        value = own.get(name)
+        value: Any = own.get(name)
         if value is None:
             continue
         if isinstance(value, list):
-            for index, machine in enumerate(value):
+            machines: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+            for index, machine in enumerate(machines):
                 yield name, index, machine
         elif isinstance(value, dict):
-            for key, machine in value.items():
+            entries: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
+            for key, machine in entries.items():
                 yield name, key, machine
         else:
             yield name, None, value
@@ -104,17 +109,21 @@ def label(name: str, key: Key | None) -> str:
     return name if key is None else f"{name}[{key!r}]"
 
 
-def describe(value: list[Any] | dict[str, Any], describe_machine: Callable[[Any], str]) -> str:
+def describe(value: Any, describe_machine: Callable[[Any], str]) -> str:
     """The ``repr`` of a collection: each member described by ``describe_machine``."""
     if isinstance(value, list):
-        return f"[{', '.join(describe_machine(m) for m in value)}]"
-    return "{" + ", ".join(f"{k!r}: {describe_machine(m)}" for k, m in value.items()) + "}"
+        machines: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return f"[{', '.join(describe_machine(m) for m in machines)}]"
+    entries: dict[str, Any] = value
+    return "{" + ", ".join(f"{k!r}: {describe_machine(m)}" for k, m in entries.items()) + "}"
 
 
 # --------------------------------------------------------------------------- checks
 
 
-def _refuse_type(orc: Orchestrator, field: MachineField, key: Key | None, machine: Any) -> None:
+def _refuse_type(
+    orc: Orchestrator, field: MachineField, key: Key | None, machine: Any
+) -> NoReturn:
     msg = (
         f"{type(orc).__qualname__}: {'member' if key is not None else 'machine field'} "
         f"{label(field.name, key)} expects an instance of {field.expected_class.__qualname__}, "
@@ -123,7 +132,7 @@ def _refuse_type(orc: Orchestrator, field: MachineField, key: Key | None, machin
     raise MachineTypeMismatchError(msg)
 
 
-def _refuse_container(orc: Orchestrator, field: MachineField, value: object) -> None:
+def _refuse_container(orc: Orchestrator, field: MachineField, value: object) -> NoReturn:
     shape = (
         f"a list of {field.expected_class.__qualname__}"
         if field.kind == LIST
@@ -136,7 +145,7 @@ def _refuse_container(orc: Orchestrator, field: MachineField, value: object) -> 
     raise MachineTypeMismatchError(msg)
 
 
-def _refuse_key(orc: Orchestrator, field: MachineField, key: object) -> None:
+def _refuse_key(orc: Orchestrator, field: MachineField, key: object) -> NoReturn:
     msg = (
         f"{type(orc).__qualname__}: the members of {field.name!r} are keyed by str, got the "
         f"key {key!r} ({type(key).__qualname__}); use str keys"
@@ -144,7 +153,7 @@ def _refuse_key(orc: Orchestrator, field: MachineField, key: object) -> None:
     raise InvalidMemberKeyError(msg)
 
 
-def _refuse_twice(orc: Orchestrator, machine: Any, first: str, second: str) -> None:
+def _refuse_twice(orc: Orchestrator, machine: Any, first: str, second: str) -> NoReturn:
     msg = (
         f"{type(orc).__qualname__}: the same {type(machine).__qualname__} instance is given "
         f"for {first} and {second}; each place needs a machine of its own"
@@ -152,7 +161,7 @@ def _refuse_twice(orc: Orchestrator, machine: Any, first: str, second: str) -> N
     raise MachineAlreadyOrchestratedError(msg)
 
 
-def _refuse_shared(orc: Orchestrator, machine: Any, first: str, second: str) -> None:
+def _refuse_shared(orc: Orchestrator, machine: Any, first: str, second: str) -> NoReturn:
     msg = (
         f"{type(orc).__qualname__}: machines {first} and {second} share one model and both "
         f"keep their state in its {machine.state_field!r} attribute; give one of them "
@@ -161,7 +170,7 @@ def _refuse_shared(orc: Orchestrator, machine: Any, first: str, second: str) -> 
     raise StateFieldIsNotUniqueError(msg)
 
 
-def _refuse_owned(orc: Orchestrator, where: str, owner: object) -> None:
+def _refuse_owned(orc: Orchestrator, where: str, owner: object) -> NoReturn:
     if owner is orc:
         msg = (
             f"{type(orc).__qualname__}: the machine given for {where} already belongs to this "
@@ -191,14 +200,14 @@ def _member_entries(
     if field.kind == LIST:
         if not isinstance(value, (list, tuple)):
             _refuse_container(orc, field, value)
-        machines = list(value)  # type: ignore[arg-type]  # pyright: ignore[reportUnknownArgumentType]
+        machines: list[Any] = list(value)  # pyright: ignore[reportUnknownArgumentType]
         for index, machine in enumerate(machines):
             if machine.__class__ is not expected and not isinstance(machine, expected):
                 _refuse_type(orc, field, index, machine)
         return machines, machines, []
     if not isinstance(value, Mapping):
         _refuse_container(orc, field, value)
-    entries: dict[Any, Any] = dict(value)  # type: ignore[arg-type]  # pyright: ignore[reportUnknownArgumentType]
+    entries: dict[Any, Any] = dict(value)  # pyright: ignore[reportUnknownArgumentType]
     for key, machine in entries.items():
         if not isinstance(key, str):
             _refuse_key(orc, field, key)
@@ -323,12 +332,14 @@ def _started(orc: Orchestrator) -> None:
         _fan_in.start(orc)
 
 
-def detach_collection(value: Any) -> Any:
+def detach_collection(value: Any) -> list[Any] | dict[str, Any]:
     """Unwire every member of a collection and return them as a plain list or dict."""
-    value._orc_mark = None  # noqa: SLF001 - a MachineList or MachineDict: detached from now on
+    value.detach()
     for machine in members(value):
         _joining.detach(machine)
-    return list(value) if isinstance(value, list) else dict(value)
+    if isinstance(value, list):
+        return list(value)  # pyright: ignore[reportUnknownArgumentType]
+    return dict(value)
 
 
 def released(orc: Orchestrator) -> None:
@@ -398,7 +409,7 @@ def assign(orc: Orchestrator, field: MachineField, value: Any) -> None:
     kept = {id(m) for m in machines}
     leaving = [m for m in old_members if id(m) not in kept]
     if isinstance(old, (MachineList, MachineDict)):
-        old._orc_mark = None  # noqa: SLF001 - the old MachineList or MachineDict: detached now
+        old.detach()
     own[field.name] = _wrap(field, stored[field.name], mark)
     for machine in leaving:
         _joining.detach(machine)
@@ -416,7 +427,7 @@ def _refuse_foreign(
             _refuse_owned(orc, where(index), owner)
 
 
-def _wrap(field: MachineField, value: Any, mark: Any) -> Any:
+def _wrap(field: MachineField, value: Any, mark: OwnerMark) -> Any:
     """What the orchestrator stores for ``field``: the machine, or its own collection."""
     if field.kind == LIST:
         return MachineList(value, mark, field)
@@ -495,11 +506,12 @@ def _admit(
     coll: MachineList | MachineDict, joining: list[tuple[Key, Any]], leaving: list[Any]
 ) -> _Change | None:
     """Check and join the machines entering ``coll``; ``None`` for a detached collection."""
-    mark = coll._orc_mark  # noqa: SLF001 - our own class
-    orc: Orchestrator | None = None if mark is None else mark()
+    mark, field = coll.owner()
+    if mark is None:
+        return None
+    orc: Orchestrator | None = mark()
     if orc is None:
         return None
-    field = coll._orc_field  # noqa: SLF001
     _refuse_busy_leaving(orc, field, leaving)
     left_ids = {id(m) for m in leaving}
     new: list[Any] = []
@@ -550,7 +562,7 @@ def _settle(change: _Change | None) -> None:
         _changed(orc, change.name, change.joined, change.left)
 
 
-class MachineList(list):  # type: ignore[type-arg]  # pyright: ignore[reportMissingTypeArgument]
+class MachineList(list[Any]):
     """The list an orchestrator keeps for a ``list[Machine]`` field.
 
     A ``list`` in every respect, except that the machines entering it through
@@ -562,26 +574,34 @@ class MachineList(list):  # type: ignore[type-arg]  # pyright: ignore[reportMiss
 
     __slots__ = ("_orc_field", "_orc_mark")
 
-    def __init__(self, machines: Iterable[Any], mark: Any, field: MachineField) -> None:
-        list.__init__(self, machines)
-        self._orc_mark: Any = mark
+    def __init__(self, machines: Iterable[Any], mark: OwnerMark, field: MachineField) -> None:
+        super().__init__(machines)
+        self._orc_mark: OwnerMark | None = mark
         self._orc_field = field
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (list, (list(self),))
 
+    def owner(self) -> tuple[OwnerMark | None, MachineField]:
+        """The ownership mark (``None`` once detached) and the field."""
+        return self._orc_mark, self._orc_field
+
+    def detach(self) -> None:
+        """Behave as a plain list from now on (the orchestrator let go of it)."""
+        self._orc_mark = None
+
     def _replace(self, index: Any, joining: list[tuple[Key, Any]], leaving: list[Any]) -> None:
         # The index was checked (read) before: the assignment itself cannot fail now.
         change = _admit(self, joining, leaving)
         if isinstance(index, slice):
-            list.__setitem__(self, index, [m for _k, m in joining])
+            super().__setitem__(index, [m for _k, m in joining])  # pyright: ignore[reportUnknownArgumentType]
         else:
-            list.__setitem__(self, index, joining[0][1])
+            super().__setitem__(index, joining[0][1])
         _settle(change)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if isinstance(index, slice):
-            old = list.__getitem__(self, index)
+            old = super().__getitem__(index)  # pyright: ignore[reportUnknownArgumentType]
             new = list(value)
             start, _stop, step = index.indices(len(self))
             if step != 1 and len(new) != len(old):
@@ -592,43 +612,43 @@ class MachineList(list):  # type: ignore[type-arg]  # pyright: ignore[reportMiss
                 raise ValueError(msg)
             self._replace(index, [(start + i, m) for i, m in enumerate(new)], old)
             return
-        old_machine = list.__getitem__(self, index)
+        old_machine = super().__getitem__(index)
         if old_machine is value:
             return
         position = index if index >= 0 else len(self) + index
         self._replace(index, [(position, value)], [old_machine])
 
     def __delitem__(self, index: Any) -> None:
-        old = list.__getitem__(self, index)
+        old = super().__getitem__(index)
         leaving = old if isinstance(index, slice) else [old]
         change = _admit(self, [], leaving)
-        list.__delitem__(self, index)
+        super().__delitem__(index)  # pyright: ignore[reportUnknownArgumentType]
         _settle(change)
 
     def append(self, machine: Any) -> None:
         """Check, wire and append a machine."""
         change = _admit(self, [(len(self), machine)], [])
-        list.append(self, machine)
+        super().append(machine)
         _settle(change)
 
     def insert(self, index: Any, machine: Any) -> None:
         """Check, wire and insert a machine."""
         change = _admit(self, [(index, machine)], [])
-        list.insert(self, index, machine)
+        super().insert(index, machine)
         _settle(change)
 
     def extend(self, machines: Iterable[Any]) -> None:
         """Check, wire and append machines: all of them, or none."""
         new = list(machines)
         change = _admit(self, [(len(self) + i, m) for i, m in enumerate(new)], [])
-        list.extend(self, new)
+        super().extend(new)
         _settle(change)
 
-    def __iadd__(self, machines: Iterable[Any]) -> Self:  # type: ignore[override, misc]
+    def __iadd__(self, machines: Iterable[Any]) -> Self:  # type: ignore[misc]
         self.extend(machines)
         return self
 
-    def __imul__(self, times: Any) -> Self:  # type: ignore[override, misc]
+    def __imul__(self, times: Any) -> Self:  # type: ignore[misc]
         if self and times > 1:
             msg = (
                 "a list of machines cannot hold a machine twice; *= refuses to repeat its members"
@@ -640,9 +660,9 @@ class MachineList(list):  # type: ignore[type-arg]  # pyright: ignore[reportMiss
 
     def pop(self, index: Any = -1) -> Any:
         """Remove, unwire and return a member."""
-        machine = list.__getitem__(self, index)
+        machine = super().__getitem__(index)
         change = _admit(self, [], [machine])
-        list.pop(self, index)
+        super().pop(index)
         _settle(change)
         return machine
 
@@ -658,11 +678,11 @@ class MachineList(list):  # type: ignore[type-arg]  # pyright: ignore[reportMiss
     def clear(self) -> None:
         """Remove and unwire every member."""
         change = _admit(self, [], list(self))
-        list.clear(self)
+        super().clear()
         _settle(change)
 
 
-class MachineDict(dict):  # type: ignore[type-arg]  # pyright: ignore[reportMissingTypeArgument]
+class MachineDict(dict[str, Any]):
     """The dict an orchestrator keeps for a ``dict[str, Machine]`` field.
 
     A ``dict`` in every respect, except that the machines entering it through
@@ -674,22 +694,30 @@ class MachineDict(dict):  # type: ignore[type-arg]  # pyright: ignore[reportMiss
 
     __slots__ = ("_orc_field", "_orc_mark")
 
-    def __init__(self, machines: Mapping[str, Any], mark: Any, field: MachineField) -> None:
-        dict.__init__(self, machines)
-        self._orc_mark: Any = mark
+    def __init__(self, machines: Mapping[str, Any], mark: OwnerMark, field: MachineField) -> None:
+        super().__init__(machines)
+        self._orc_mark: OwnerMark | None = mark
         self._orc_field = field
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (dict, (dict(self),))
 
+    def owner(self) -> tuple[OwnerMark | None, MachineField]:
+        """The ownership mark (``None`` once detached) and the field."""
+        return self._orc_mark, self._orc_field
+
+    def detach(self) -> None:
+        """Behave as a plain dict from now on (the orchestrator let go of it)."""
+        self._orc_mark = None
+
     def _apply(self, entries: Mapping[Any, Any]) -> None:
-        leaving = [dict.__getitem__(self, k) for k in entries if k in self]
+        leaving = [super().__getitem__(k) for k in entries if k in self]
         change = _admit(self, list(entries.items()), leaving)
-        dict.update(self, entries)
+        super().update(entries)
         _settle(change)
 
     def __setitem__(self, key: Any, machine: Any) -> None:
-        if key in self and dict.__getitem__(self, key) is machine:
+        if key in self and super().__getitem__(key) is machine:
             return
         self._apply({key: machine})
 
@@ -697,7 +725,7 @@ class MachineDict(dict):  # type: ignore[type-arg]  # pyright: ignore[reportMiss
         """Check, wire and set members: all of them, or none."""
         self._apply(dict(*args, **kwargs))
 
-    def __ior__(self, other: Any) -> Self:  # type: ignore[override, misc]
+    def __ior__(self, other: Any) -> Self:  # type: ignore[override, misc, unused-ignore]
         self.update(other)
         return self
 
@@ -705,12 +733,12 @@ class MachineDict(dict):  # type: ignore[type-arg]  # pyright: ignore[reportMiss
         """The member under ``key``, after setting it to ``default`` (checked) if missing."""
         if key not in self:
             self[key] = default
-        return dict.__getitem__(self, key)
+        return super().__getitem__(key)
 
     def __delitem__(self, key: Any) -> None:
-        machine = dict.__getitem__(self, key)
+        machine = super().__getitem__(key)
         change = _admit(self, [], [machine])
-        dict.__delitem__(self, key)
+        super().__delitem__(key)
         _settle(change)
 
     _MISSING: Any = object()
@@ -721,7 +749,7 @@ class MachineDict(dict):  # type: ignore[type-arg]  # pyright: ignore[reportMiss
             if default is MachineDict._MISSING:
                 raise KeyError(key)
             return default
-        machine = dict.__getitem__(self, key)
+        machine = super().__getitem__(key)
         del self[key]
         return machine
 
@@ -736,10 +764,10 @@ class MachineDict(dict):  # type: ignore[type-arg]  # pyright: ignore[reportMiss
     def clear(self) -> None:
         """Remove and unwire every member."""
         change = _admit(self, [], list(self.values()))
-        dict.clear(self)
+        super().clear()
         _settle(change)
 
     @classmethod
-    def fromkeys(cls, iterable: Iterable[Any], value: Any = None) -> dict[Any, Any]:  # type: ignore[override]
+    def fromkeys(cls, iterable: Iterable[Any], value: Any = None) -> dict[Any, Any]:
         """A plain dict: a dict of machines belongs to an orchestrator."""
         return dict.fromkeys(iterable, value)

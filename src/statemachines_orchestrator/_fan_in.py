@@ -63,7 +63,8 @@ class FanIn:
         """Whether ``machine`` meets this fan-in's condition."""
         if self.state is None:
             return _psm.is_final(machine)
-        return _psm.state_test(type(machine), self.state)(machine)
+        machine_class: type[Any] = machine.__class__
+        return _psm.state_test(machine_class, self.state)(machine)
 
 
 def declared(cls: type[Orchestrator]) -> tuple[FanIn, ...]:
@@ -177,7 +178,7 @@ def _group(orc: Orchestrator, fan_in: FanIn) -> Iterable[Any]:
 
 def start(orc: Orchestrator) -> None:
     """Track the fan-ins of a newly built (or copied) orchestrator; nothing fires now."""
-    trackers = []
+    trackers: list[_Tracker] = []
     for fan_in in declared(type(orc)):
         tracker = _Tracker(fan_in)
         for machine in _group(orc, fan_in):
@@ -223,7 +224,7 @@ def on_transition(machine: Any) -> Any:
     if not trackers:
         return None
     key = id(machine)
-    results = []
+    results: list[Any] = []
     for tracker in trackers:
         if key in tracker.members:
             if tracker.fan_in.test(machine):

@@ -238,7 +238,7 @@ def resolve_field(  # noqa: PLR0913 - what names the field, and where it resolve
         return UNRESOLVED
     while get_origin(value) is Annotated:
         value = get_args(value)[0]
-    kind = _COLLECTIONS.get(get_origin(value), SINGLE)  # type: ignore[call-overload]
+    kind = _COLLECTIONS.get(get_origin(value), SINGLE)
     if kind != SINGLE:
         args = get_args(value)
         if kind == DICT and args and args[0] is not str:

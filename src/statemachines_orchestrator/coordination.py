@@ -40,7 +40,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, Union, cast, overload
 
 from . import _psm
 from ._fan_in import FanIn
@@ -81,12 +81,25 @@ Machines = Union[Iterable[_M], Mapping[Any, _M]]
 
 
 def _machines(source: Iterable[Any] | Mapping[Any, Any]) -> Iterable[Any]:
-    return source.values() if isinstance(source, Mapping) else source
+    if isinstance(source, Mapping):
+        entries: Mapping[Any, Any] = source  # pyright: ignore[reportUnknownVariableType]
+        return entries.values()
+    return source
+
+
+def _names(source: object) -> FieldNames | None:
+    """The field names of a query's source, or ``None`` when it is machines."""
+    if isinstance(source, str):
+        return source
+    if isinstance(source, tuple):
+        return cast("tuple[str, ...]", source)
+    return None
 
 
 def _in(machine: Any, state: str) -> bool:
+    machine_class: type[Any] = machine.__class__
     try:
-        return _psm.state_test(type(machine), state)(machine)
+        return _psm.state_test(machine_class, state)(machine)
     except _psm.UnknownState as exc:
         raise UnknownStateError(str(exc)) from None
 
@@ -146,10 +159,11 @@ def all_in(source: Any, state: str) -> Any:
     Raises:
         UnknownStateError: A machine's class has no state ``state``.
     """
-    if isinstance(source, (str, tuple)):
+    names = _names(source)
+    if names is not None:
         return _condition(
-            f"all_in({source!r}, {state!r})", source, lambda ms: all(_in(m, state) for m in ms)
-        )  # pyright: ignore[reportUnknownArgumentType]
+            f"all_in({source!r}, {state!r})", names, lambda ms: all(_in(m, state) for m in ms)
+        )
     return all(_in(m, state) for m in _machines(source))
 
 
@@ -159,10 +173,11 @@ def any_in(source: FieldNames, state: str) -> Condition: ...
 def any_in(source: Machines[_M], state: str) -> bool: ...
 def any_in(source: Any, state: str) -> Any:
     """Whether at least one machine is in ``state``; see :func:`all_in` for the arguments."""
-    if isinstance(source, (str, tuple)):
+    names = _names(source)
+    if names is not None:
         return _condition(
-            f"any_in({source!r}, {state!r})", source, lambda ms: any(_in(m, state) for m in ms)
-        )  # pyright: ignore[reportUnknownArgumentType]
+            f"any_in({source!r}, {state!r})", names, lambda ms: any(_in(m, state) for m in ms)
+        )
     return any(_in(m, state) for m in _machines(source))
 
 
@@ -175,10 +190,11 @@ def count_in(source: Any, state: str) -> Any:
 
     As a condition, it holds when at least one is.
     """
-    if isinstance(source, (str, tuple)):
+    names = _names(source)
+    if names is not None:
         return _condition(
-            f"count_in({source!r}, {state!r})", source, lambda ms: sum(_in(m, state) for m in ms)
-        )  # pyright: ignore[reportUnknownArgumentType]
+            f"count_in({source!r}, {state!r})", names, lambda ms: sum(_in(m, state) for m in ms)
+        )
     return sum(_in(m, state) for m in _machines(source))
 
 
@@ -191,12 +207,13 @@ def members_in(source: Any, state: str) -> Any:
 
     As a condition, it holds when at least one is.
     """
-    if isinstance(source, (str, tuple)):
+    names = _names(source)
+    if names is not None:
         return _condition(
             f"members_in({source!r}, {state!r})",
-            source,
+            names,
             lambda ms: [m for m in ms if _in(m, state)],
-        )  # pyright: ignore[reportUnknownArgumentType, reportUnknownLambdaType]
+        )
     return [m for m in _machines(source) if _in(m, state)]
 
 
@@ -210,10 +227,11 @@ def all_final(source: Any) -> Any:
     Args:
         source: Machines, or the name(s) of fields of the orchestrator, for a condition.
     """
-    if isinstance(source, (str, tuple)):
+    names = _names(source)
+    if names is not None:
         return _condition(
-            f"all_final({source!r})", source, lambda ms: all(_psm.is_final(m) for m in ms)
-        )  # pyright: ignore[reportUnknownArgumentType]
+            f"all_final({source!r})", names, lambda ms: all(_psm.is_final(m) for m in ms)
+        )
     return all(_psm.is_final(m) for m in _machines(source))
 
 

@@ -45,8 +45,8 @@ def join_all(  # noqa: PLR0913, PLR0917, C901, PLR0912 - one pass per batch, no 
     fast = isinstance(owners, RegistryOwners)
     claim = owners.claim
     claimed = 0
+    registries: list[Any] = []
     if fast:
-        registries = []
         for machine in machines:
             registry = machine._callbacks._registry  # noqa: SLF001 - see _binding.REGISTRY_PATH
             # One dict.setdefault for a free machine, as the generated __init__ does.
@@ -105,9 +105,9 @@ def state_test(cls: type[Any], state_id: str) -> Callable[[Any], bool]:
     Raises:
         UnknownState: ``cls`` has no state ``state_id``.
     """
-    test = _TESTS.get((cls, state_id))
-    if test is not None:
-        return test
+    cached = _TESTS.get((cls, state_id))
+    if cached is not None:
+        return cached
     states_map: dict[Any, Any] = cls.states_map
     state = next((s for s in states_map.values() if s.id == state_id), None)
     if state is None:
