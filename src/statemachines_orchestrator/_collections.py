@@ -711,7 +711,7 @@ class MachineDict(dict[str, Any]):
         self._orc_mark = None
 
     def _apply(self, entries: Mapping[Any, Any]) -> None:
-        leaving = [super().__getitem__(k) for k in entries if k in self]
+        leaving = [self[k] for k in entries if k in self]
         change = _admit(self, list(entries.items()), leaving)
         super().update(entries)
         _settle(change)
