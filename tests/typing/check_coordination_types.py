@@ -34,10 +34,10 @@ class ItemMachine(StateMachine):
 
 
 class OrderMachine(StateMachine):
-    open = State(initial=True)
+    waiting = State(initial=True)
     complete = State(final=True)
 
-    finish = open.to(complete, cond=all_in("items", "shipped"))
+    finish = waiting.to(complete, cond=all_in("items", "shipped"))
 
 
 class Shipment(Orchestrator):
