@@ -5,12 +5,14 @@ from __future__ import annotations
 import importlib.util
 import pathlib
 import sys
-from types import ModuleType
-from typing import Any
-
-import pytest
+from typing import TYPE_CHECKING, Any
 
 from statemachines_orchestrator._psm import owner_of
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import pytest
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 
