@@ -351,3 +351,70 @@ def test_is_final_and_events_of() -> None:
     item.deliver()
     assert _members.is_final(item)
     assert _members.events_of(Item) == frozenset({"ship", "deliver"})
+
+
+def test_unresolvable_member_class_is_reported_at_first_build() -> None:
+    """``list["Nowhere"]`` waits for its class; undefined at the first build, it is named."""
+    annotations = {"items": list["Nowhere"]}  # noqa: F821 - undefined on purpose
+    cls = type("Waiting", (Orchestrator,), {"__annotations__": annotations})
+    with pytest.raises(NameError, match="but 'Nowhere' is not defined in module"):
+        cls([])
+
+
+def test_released_dict_collection_is_a_plain_dict() -> None:
+    """release() hands a dict field back as a plain dict of free machines."""
+    depot = Depot({"a": Item()})
+    released = depot.release()
+    assert type(released["items"]) is dict
+    assert _psm.owner_of(released["items"]["a"]) is None
+
+
+def test_collection_outliving_its_orchestrator_is_a_plain_list() -> None:
+    """A collection whose orchestrator was collected takes any machine, unwired."""
+    import gc
+
+    items = Crate([]).items
+    gc.collect()
+    items.append(Item())
+    assert _psm.owner_of(items[0]) is None
+
+
+def test_fan_in_group_with_a_field_not_set() -> None:
+    """A released orchestrator given one machine of a two-machine group tracks that one."""
+
+    class Task(StateMachine):
+        todo = State(initial=True)
+        done = State(final=True)
+        finish = todo.to(done)
+
+    class Report(StateMachine):
+        waiting = State(initial=True)
+        written = State(final=True)
+        write = waiting.to(written)
+
+    class Project(Orchestrator):
+        report: Report
+        design: Task
+        build: Task
+        finished = when_all(("design", "build"), send=("report", "write"))
+
+    project = Project(Report(), Task(), Task())
+    project.release()
+    project.report = Report()
+    project.design = Task()
+    project.design.finish()
+    assert state_of(project.report) == "written"  # the group is the design alone
+
+
+def test_condition_over_a_field_not_set() -> None:
+    """A guard over a field a released orchestrator does not hold again sees no machine."""
+
+    class Manual(Orchestrator):
+        order: Order
+        items: list[Item]
+
+    manual = Manual(Order(), [Item()])
+    manual.release()
+    manual.order = Order()
+    manual.order.finish()  # all_in over no item holds
+    assert state_of(manual.order) == "complete"

@@ -41,7 +41,6 @@ __all__ = [
     "built",
     "collect_machine_fields",
     "resolve_field",
-    "resolve_machine_class",
     "resolve_pending",
 ]
 
@@ -184,23 +183,6 @@ class MachineField:
 
 class _Unresolved:
     """No machine is an instance of this: see :attr:`MachineField.inline_class`."""
-
-
-def resolve_machine_class(  # noqa: PLR0913 - what names the field, and where it resolves
-    cls_name: str,
-    name: str,
-    annotation: object,
-    owner: type,
-    base: type[Any],
-    *,
-    scope: Mapping[str, Any] | None = None,
-    globalns: Mapping[str, Any] | None = None,
-) -> Any:
-    """Resolve a field's annotation to its machine class (see :func:`resolve_field`)."""
-    resolved = resolve_field(
-        cls_name, name, annotation, owner, base, scope=scope, globalns=globalns
-    )
-    return resolved if resolved is UNRESOLVED else resolved[0]
 
 
 _COLLECTIONS = {list: LIST, dict: DICT}
