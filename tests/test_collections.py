@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
-from typing import Annotated, Any, Dict, List  # noqa: UP035 - the typing aliases are supported
+from typing import Annotated, Any, Dict, List, Optional  # noqa: UP035 - the typing aliases are supported
 
 import pytest
 
@@ -102,7 +102,7 @@ def test_forward_reference_resolves_at_first_build() -> None:
         (list, "is annotated with list, which is not a"),
         (List, "is annotated with a bare list; say which machines it holds"),  # noqa: UP006
         (list[int], "is annotated with int, which is not a"),
-        (list[Item | None], "which is not a class"),  # type: ignore[operator, unused-ignore]
+        (list[Optional[Item]], "which is not a class"),
     ],
 )
 def test_bad_collection_annotations(annotation: Any, message: str) -> None:

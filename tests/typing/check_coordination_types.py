@@ -73,7 +73,7 @@ assert_type(all_final(shipment.items), bool)
 assert_type(all_in("items", "shipped"), Callable[..., Any])
 assert_type(all_final(("items", "bins")), Callable[..., Any])
 assert_type(when_all("items", send=("order", "finish")), FanIn)
-assert_type(member_key(shipment, shipment.items[0]), tuple[str, int | str])
+assert_type(member_key(shipment, shipment.items[0]), "tuple[str, int | str]")
 
 # --------------------------------------------------------------------------- expected errors
 
