@@ -25,5 +25,9 @@ def test_benchmarks_quick_run() -> None:
         "| injection: toggle, async",
         "| construction: 2 machines",
         "| memory: live orchestrator",
+        "| injection: toggle on a member, sync",
+        "| construction: 10 members",
+        "| broadcast: 10 members",
+        "| memory: orchestrator of 10 members",
     ):
         assert scenario in result.stdout
