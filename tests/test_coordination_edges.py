@@ -19,7 +19,7 @@ from statemachines_orchestrator import (
     _psm,
     built,
 )
-from statemachines_orchestrator._psm import _fallback, _members
+from statemachines_orchestrator._psm import _binding, _fallback, _members
 from statemachines_orchestrator._psm._ownership import FallbackOwners, OwnerMark, RegistryOwners
 from statemachines_orchestrator.coordination import member_key, when_all
 
@@ -418,3 +418,44 @@ def test_condition_over_a_field_not_set() -> None:
     manual.order = Order()
     manual.order.finish()  # all_in over no item holds
     assert state_of(manual.order) == "complete"
+
+
+class Plain(StateMachine):
+    """A machine none of whose callbacks asks for the orchestrator."""
+
+    a = State(initial=True)
+    b = State()
+    go = a.to(b) | b.to(a)
+
+
+class Pen(Orchestrator):
+    """A list of plain machines."""
+
+    items: list[Plain]
+
+
+def test_member_whose_last_orchestrator_was_collected() -> None:
+    """A machine still marked by a collected orchestrator is free to join another."""
+    import gc
+
+    kept = Plain()
+    Pen([kept])
+    gc.collect()
+    pen = Pen([Plain(), kept, Plain()])
+    assert all(_psm.owner_of(m) is pen for m in pen.items)
+
+
+def test_wiring_failure_frees_every_member(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If wiring raises, no member stays claimed."""
+
+    def failing(registries: Any, *_args: object) -> None:
+        for _registry in registries:
+            pass
+        message = "wiring failed"
+        raise RuntimeError(message)
+
+    monkeypatch.setattr(_binding, "wire_registries", failing)
+    machines = [Plain(), Plain()]
+    with pytest.raises(RuntimeError, match="wiring failed"):
+        Pen(machines)
+    assert [_psm.owner_of(m) for m in machines] == [None, None]

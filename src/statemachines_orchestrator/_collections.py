@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
+from itertools import repeat
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, Union
 
 from typing_extensions import Self
 
-from . import _joining, _psm
+from . import _fan_in, _joining, _psm
 from ._fields import DICT, LIST, SINGLE
 from .exceptions import (
     InvalidMemberKeyError,
@@ -65,8 +67,6 @@ def coordinated(cls: type[Orchestrator]) -> bool:
     cached = cls.__dict__.get("__orchestrator_coordinated__")
     if cached is not None:
         return bool(cached)
-    from . import _fan_in  # noqa: PLC0415 - _fan_in imports this module
-
     fan_ins = _fan_in.declared(cls)  # checks the declarations, when the class is created
     result = bool(fan_ins) or any(f.kind != SINGLE for f in cls.__machine_fields__.values())
     if not cls.__orchestrator_pending__:
@@ -201,9 +201,10 @@ def _member_entries(
         if not isinstance(value, (list, tuple)):
             _refuse_container(orc, field, value)
         machines: list[Any] = list(value)  # pyright: ignore[reportUnknownArgumentType]
-        for index, machine in enumerate(machines):
-            if machine.__class__ is not expected and not isinstance(machine, expected):
-                _refuse_type(orc, field, index, machine)
+        if not all(map(isinstance, machines, repeat(expected))):  # a C loop: the common case
+            for index, machine in enumerate(machines):
+                if not isinstance(machine, expected):
+                    _refuse_type(orc, field, index, machine)
         return machines, machines, []
     if not isinstance(value, Mapping):
         _refuse_container(orc, field, value)
@@ -216,8 +217,16 @@ def _member_entries(
     return entries, list(entries.values()), list(entries)
 
 
+_MODEL = attrgetter("model")
+_STATE_FIELD = attrgetter("state_field")
+
+
 def _check_pairs(orc: Orchestrator, machines: Sequence[Any], where: Callable[[int], str]) -> None:
     """Refuse a machine given twice, or two sharing a model and state field, among ``machines``."""
+    # The common case in C loops: as many distinct (model, state field) pairs as machines.
+    distinct = set(zip(map(id, map(_MODEL, machines)), map(_STATE_FIELD, machines)))
+    if len(distinct) == len(machines):
+        return
     pairs: dict[tuple[int, str], int] = {}
     for index, machine in enumerate(machines):
         other = pairs.setdefault((id(machine.model), machine.state_field), index)
@@ -326,8 +335,6 @@ def _join(
 
 
 def _started(orc: Orchestrator) -> None:
-    from . import _fan_in  # noqa: PLC0415 - _fan_in imports this module
-
     if _fan_in.declared(type(orc)):
         _fan_in.start(orc)
 
@@ -344,8 +351,6 @@ def detach_collection(value: Any) -> list[Any] | dict[str, Any]:
 
 def released(orc: Orchestrator) -> None:
     """Forget what was kept for ``orc``'s machines once it handed them back."""
-    from . import _fan_in  # noqa: PLC0415 - _fan_in imports this module
-
     _INDEXES.pop(orc, None)
     _fan_in.released(orc)
 
@@ -437,8 +442,6 @@ def _wrap(field: MachineField, value: Any, mark: OwnerMark) -> Any:
 
 
 def _changed(orc: Orchestrator, name: str, joined: Sequence[Any], left: Sequence[Any]) -> None:
-    from . import _fan_in  # noqa: PLC0415 - _fan_in imports this module
-
     if _fan_in.declared(type(orc)):
         _fan_in.changed(orc, name, joined, left)
 

@@ -167,7 +167,7 @@ WATCHER = _Watcher()
 
 
 def _group(orc: Orchestrator, fan_in: FanIn) -> Iterable[Any]:
-    from ._collections import members  # noqa: PLC0415 - _collections imports this module lazily
+    from ._collections import members  # noqa: PLC0415 - _collections imports this module
 
     own = vars(orc)
     for name in fan_in.sources:

@@ -10,15 +10,17 @@ listener on 3.x), both pinned by ``tests/test_psm_members.py``.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable
 
 import statemachine
 
 from . import _binding
+from ._binding import unwire
 from ._ownership import KEY, RegistryOwners
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
     from ._ownership import FallbackOwners, OwnerMark
 
@@ -27,7 +29,10 @@ __all__ = ["add_listener_once", "events_of", "is_final", "join_all", "state_test
 _IS_V3 = hasattr(statemachine, "StateChart")
 
 
-def join_all(  # noqa: PLR0913, PLR0917, C901, PLR0912 - one pass per batch, no call per machine
+_REGISTRY = attrgetter("_callbacks._registry")  # see _binding.REGISTRY_PATH
+
+
+def join_all(  # noqa: PLR0913, PLR0917 - the batch, its owner and the two ways to wire it
     machines: Sequence[Any],
     mark: OwnerMark,
     orc: object,
@@ -39,41 +44,75 @@ def join_all(  # noqa: PLR0913, PLR0917, C901, PLR0912 - one pass per batch, no 
 
     Returns:
         ``-1`` when every machine was claimed and wired; otherwise the index of
-        the first machine that another live orchestrator owns, after freeing
-        those claimed here (nothing is wired then).
+        the first machine that another live orchestrator owns, after unwiring
+        and freeing those claimed here.
     """
-    fast = isinstance(owners, RegistryOwners)
-    claim = owners.claim
-    claimed = 0
-    registries: list[Any] = []
-    if fast:
-        for machine in machines:
-            registry = machine._callbacks._registry  # noqa: SLF001 - see _binding.REGISTRY_PATH
-            # One dict.setdefault for a free machine, as the generated __init__ does.
-            if registry.setdefault(KEY, mark) is not mark and not claim(machine, mark):
-                break
-            registries.append(registry)
-            claimed += 1
-    else:
-        for machine in machines:
-            if not claim(machine, mark):
-                break
-            claimed += 1
-    if claimed < len(machines):
-        for machine in machines[:claimed]:
-            owners.free(machine)
-        return claimed
+    if isinstance(owners, RegistryOwners):
+        return _join_registries(machines, mark, orc, name, owners)
+    for index, machine in enumerate(machines):
+        if not owners.claim(machine, mark):
+            for claimed in machines[:index]:
+                owners.free(claimed)
+            return index
     try:
-        if fast:
-            _binding.wire_registries(registries, orc, name)
-        else:
-            for machine in machines:
-                wire(machine, orc, name)
+        for machine in machines:
+            wire(machine, orc, name)
     except BaseException:
         for machine in machines:
             owners.free(machine)
         raise
     return -1
+
+
+def _join_registries(
+    machines: Sequence[Any], mark: OwnerMark, orc: object, name: str, owners: RegistryOwners
+) -> int:
+    """:func:`join_all` on the fast path: one pass, each registry claimed as it is wired.
+
+    A free machine is claimed with one ``dict.setdefault`` right before its
+    registry is wired, while it is in the CPU's cache (the generated
+    ``__init__`` does the same for single fields).
+    """
+    done = 0
+    try:
+        while True:
+            claims = _Claims(mark)
+            _binding.wire_registries(claims.of(map(_REGISTRY, machines[done:])), orc, name)
+            done += claims.count
+            if done == len(machines):
+                return -1
+            # Its registry holds another mark: another live orchestrator's (refused), or
+            # a collected one's (claimed now, and wired with the rest).
+            if not owners.claim(machines[done], mark):
+                _undo(machines[:done], owners)
+                return done
+    except BaseException:
+        _undo([m for m in machines if owners.owner_of(m) is orc], owners)
+        raise
+
+
+def _undo(machines: Iterable[Any], owners: RegistryOwners) -> None:
+    for machine in machines:
+        unwire(machine)
+        owners.free(machine)
+
+
+class _Claims:
+    """Claims registries for one mark as they are wired; stops at the first one held."""
+
+    __slots__ = ("count", "mark")
+
+    def __init__(self, mark: OwnerMark) -> None:
+        self.mark = mark
+        self.count = 0
+
+    def of(self, registries: Iterable[Any]) -> Iterator[Any]:
+        mark = self.mark
+        for registry in registries:
+            if registry.setdefault(KEY, mark) is not mark:
+                return
+            self.count += 1
+            yield registry
 
 
 _EVENTS: dict[type, frozenset[str]] = {}
