@@ -160,6 +160,8 @@ class Orchestrator(metaclass=OrchestratorMeta):
             MachineFieldShadowsAPIError: A field hides the orchestrator's API.
             InvalidMachineFieldError: A field has a default other than ``built()``,
                 or a required field follows a built one.
+            InvalidFanInError: A ``when_all(...)`` declaration names a field,
+                state or event that does not exist.
         """
         super().__init_subclass__(**kwargs)
         if orchestrator_name is not None:
