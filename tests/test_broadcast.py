@@ -246,3 +246,21 @@ def test_async_exception_stops_the_broadcast() -> None:
         return [state_of(m) for m in line.items]
 
     assert asyncio.run(main()) == ["shipped", "packed", "packed"]
+
+
+@pytest.mark.skipif(not PSM3, reason="dotted event ids exist from python-statemachine 3.0")
+def test_event_ids_that_are_no_identifiers() -> None:
+    """An event whose id is no attribute name is sent through ``send``."""
+    from statemachine import StateChart  # noqa: PLC0415 - 3.x only
+
+    class Dotted(StateChart):
+        a = State(initial=True)
+        b = State(final=True)
+        go = a.to(b, event="job.go")
+
+    class Jobs(Orchestrator):
+        jobs: list[Dotted]
+
+    jobs = Jobs([Dotted(), Dotted()])
+    assert jobs.send("job.go") == {("jobs", 0): None, ("jobs", 1): None}
+    assert [list(j.configuration_values) for j in jobs.jobs] == [["b"], ["b"]]

@@ -15,6 +15,7 @@ delivery in turn.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any, Union
 
 from . import _psm
@@ -117,6 +118,18 @@ def send(orc: Orchestrator, event: str, args: tuple[Any, ...], kwargs: dict[str,
     return deliver(origin, _targets(orc, plan, event), event, args, kwargs)
 
 
+def _trigger(machine: Any, event: str) -> Any:
+    """What a caller calls to send ``event``: the event attribute, as written by hand.
+
+    An event id that is no identifier (``done.state.job``, on 3.x) has no
+    attribute of that name: it goes through ``send(event, ...)``.
+    """
+    try:
+        return getattr(machine, event)
+    except AttributeError:
+        return partial(machine.send, event)
+
+
 def deliver(
     origin: str,
     targets: Iterator[tuple[ResultKey, Any]],
@@ -131,7 +144,7 @@ def deliver(
     results: dict[ResultKey, Any] = {}
     for key, machine in targets:
         try:
-            result = getattr(machine, event)(*args, **kwargs)
+            result = _trigger(machine, event)(*args, **kwargs)
         except BaseException as exc:
             _note(exc, origin, key, len(results))
             raise
@@ -160,7 +173,7 @@ async def _rest(  # noqa: PLR0913, PLR0917 - the state of a broadcast turned asy
             raise
         for next_key, machine in targets:
             try:
-                pending = getattr(machine, event)(*args, **kwargs)
+                pending = _trigger(machine, event)(*args, **kwargs)
             except BaseException as exc:
                 _note(exc, origin, next_key, len(results))
                 raise
