@@ -380,3 +380,38 @@ def test_async_fired_by_a_collection_change() -> None:
         return str(state_of(shipment.order))
 
     assert asyncio.run(main()) == "complete"
+
+
+def test_members_finishing_through_queued_events() -> None:
+    """Events queued on busy members complete the group after their steps: it fires once."""
+
+    class Courier(Item):
+        def after_ship(self, orc: Any) -> None:
+            first, second = orc.items
+            if self is first:
+                second.ship()  # idle: runs now, nested
+            else:
+                first.deliver()  # busy (its ship step called us): queued
+                second.deliver()  # busy itself: queued
+
+    class Task(StateMachine):
+        todo = State(initial=True)
+        done = State(final=True)
+        finish = todo.to(done)
+
+        def __init__(self) -> None:
+            self.calls = 0
+            super().__init__()
+
+        def on_finish(self) -> None:
+            self.calls += 1
+
+    class Round(Orchestrator):
+        report: Task
+        items: list[Courier]
+        delivered = when_all("items", "delivered", send=("report", "finish"))
+
+    round_ = Round(Task(), [Courier(), Courier()])
+    round_.items[0].ship()
+    assert [state_of(m) for m in round_.items] == ["delivered", "delivered"]
+    assert round_.report.calls == 1
