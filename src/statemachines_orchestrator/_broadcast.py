@@ -16,7 +16,8 @@ delivery in turn.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any, Union
+from itertools import count, repeat
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 from . import _psm
 from ._fields import LIST, SINGLE
@@ -33,9 +34,9 @@ ResultKey = Union[str, "tuple[str, int | str]"]
 """A field name, or a field name and a member's index or key."""
 
 
-def _plan(cls: type[Orchestrator], event: str) -> tuple[tuple[str, str, bool], ...]:
-    """Each field: its name, kind, and whether its declared class defines ``event``."""
-    plans: dict[str, tuple[tuple[str, str, bool], ...]] | None = cls.__dict__.get(
+def _plan(cls: type[Orchestrator], event: str) -> tuple[tuple[tuple[str, str, bool], ...], bool]:
+    """Each field's name, kind, and whether its class defines ``event``; whether any does."""
+    plans: dict[str, tuple[tuple[tuple[str, str, bool], ...], bool]] | None = cls.__dict__.get(
         "__orchestrator_broadcast__"
     )
     if plans is None:
@@ -44,10 +45,11 @@ def _plan(cls: type[Orchestrator], event: str) -> tuple[tuple[str, str, bool], .
         type.__setattr__(cls, "__orchestrator_broadcast__", plans)
     plan = plans.get(event)
     if plan is None:
-        plan = plans[event] = tuple(
+        fields = tuple(
             (name, field.kind, event in _psm.events_of(field.expected_class))
             for name, field in cls.__machine_fields__.items()
         )
+        plan = plans[event] = (fields, any(certain for _name, _kind, certain in fields))
     return plan
 
 
@@ -65,14 +67,22 @@ def _targets(
                 yield name, value
         elif kind == LIST:
             members: list[Any] = list(value)
+            if certain:  # the common case, in C: ((name, index), machine) pairs
+                yield from zip(zip(repeat(name), count()), members)
+                continue
             for index, machine in enumerate(members):
-                if certain or defines(machine, event):
+                if defines(machine, event):
                     yield (name, index), machine
         else:
-            entries: list[tuple[str, Any]] = list(value.items())
-            for key, machine in entries:
-                if certain or defines(machine, event):
-                    yield (name, key), machine
+            yield from _keyed(name, value, certain, event)
+
+
+def _keyed(name: str, value: Any, certain: bool, event: str) -> Iterator[tuple[ResultKey, Any]]:
+    """The members of a dict field that define ``event``."""
+    entries: list[tuple[str, Any]] = list(value.items())
+    for key, machine in entries:
+        if certain or _defines(machine, event):
+            yield (name, key), machine
 
 
 def _defines(machine: Any, event: str) -> bool:
@@ -109,29 +119,18 @@ def _note(exc: BaseException, origin: str, key: ResultKey, done: int) -> None:
 
 def send(orc: Orchestrator, event: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Deliver ``event`` to every machine of ``orc`` that defines it; see the module doc."""
-    plan = _plan(type(orc), event)
-    if not any(certain for _name, _kind, certain in plan) and not any(
-        _defines(m, event) for m in _all_machines(orc)
-    ):
+    plan, defined = _plan(type(orc), event)
+    if not defined and not any(_defines(m, event) for m in _all_machines(orc)):
         _refuse_unknown(orc, event)
-    origin = f"{type(orc).__qualname__}.send({event!r})"
-    return deliver(origin, _targets(orc, plan, event), event, args, kwargs)
+    return deliver(partial(_origin, orc, event), _targets(orc, plan, event), event, args, kwargs)
 
 
-def _trigger(machine: Any, event: str) -> Any:
-    """What a caller calls to send ``event``: the event attribute, as written by hand.
-
-    An event id that is no identifier (``done.state.job``, on 3.x) has no
-    attribute of that name: it goes through ``send(event, ...)``.
-    """
-    try:
-        return getattr(machine, event)
-    except AttributeError:
-        return partial(machine.send, event)
+def _origin(orc: Orchestrator, event: str) -> str:
+    return f"{type(orc).__qualname__}.send({event!r})"
 
 
 def deliver(
-    origin: str,
+    origin: Callable[[], str],
     targets: Iterator[tuple[ResultKey, Any]],
     event: str,
     args: tuple[Any, ...],
@@ -139,14 +138,21 @@ def deliver(
 ) -> Any:
     """Send ``event`` to each target in turn; switch to a coroutine at the first awaitable.
 
-    ``origin`` names what delivers, for the note an exception gets.
+    Each target is called as a caller would: ``machine.<event>(...)``, or
+    ``machine.send(event, ...)`` for an event id that is no attribute name
+    (``done.state.job`` on 3.x). ``origin()`` names what delivers, for the note
+    an exception gets.
     """
     results: dict[ResultKey, Any] = {}
     for key, machine in targets:
         try:
-            result = _trigger(machine, event)(*args, **kwargs)
+            trigger = getattr(machine, event)
+        except AttributeError:
+            trigger = partial(machine.send, event)
+        try:
+            result = trigger(*args, **kwargs)
         except BaseException as exc:
-            _note(exc, origin, key, len(results))
+            _note(exc, origin(), key, len(results))
             raise
         results[key] = result
         if result is not None and hasattr(result, "__await__"):
@@ -154,8 +160,15 @@ def deliver(
     return results
 
 
+def _trigger(machine: Any, event: str) -> Any:
+    try:
+        return getattr(machine, event)
+    except AttributeError:
+        return partial(machine.send, event)
+
+
 async def _rest(  # noqa: PLR0913, PLR0917 - the state of a broadcast turned async
-    origin: str,
+    origin: Callable[[], str],
     results: dict[ResultKey, Any],
     first: tuple[ResultKey, Any],
     targets: Iterator[tuple[ResultKey, Any]],
@@ -169,13 +182,13 @@ async def _rest(  # noqa: PLR0913, PLR0917 - the state of a broadcast turned asy
         try:
             results[key] = await pending
         except BaseException as exc:
-            _note(exc, origin, key, len(results) - 1)
+            _note(exc, origin(), key, len(results) - 1)
             raise
         for next_key, machine in targets:
             try:
                 pending = _trigger(machine, event)(*args, **kwargs)
             except BaseException as exc:
-                _note(exc, origin, next_key, len(results))
+                _note(exc, origin(), next_key, len(results))
                 raise
             if pending is not None and hasattr(pending, "__await__"):
                 key = next_key

@@ -258,7 +258,10 @@ def _fire(orc: Orchestrator, fan_in: FanIn) -> Any:
         for name, key, machine in labelled_machines(orc)
         if name == fan_in.target
     )
-    origin = f"the fan-in {type(orc).__qualname__}.{fan_in.name}"
+
+    def origin() -> str:
+        return f"the fan-in {type(orc).__qualname__}.{fan_in.name}"
+
     results = _broadcast.deliver(origin, iter(list(targets)), fan_in.event, (), {})
     if hasattr(results, "__await__"):
         return results
