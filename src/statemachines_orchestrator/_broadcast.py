@@ -74,10 +74,10 @@ def _targets(
                 if defines(machine, event):
                     yield (name, index), machine
         else:
-            yield from _keyed(name, value, certain, event)
+            yield from _keyed(name, value, event, certain=certain)
 
 
-def _keyed(name: str, value: Any, certain: bool, event: str) -> Iterator[tuple[ResultKey, Any]]:
+def _keyed(name: str, value: Any, event: str, *, certain: bool) -> Iterator[tuple[ResultKey, Any]]:
     """The members of a dict field that define ``event``."""
     entries: list[tuple[str, Any]] = list(value.items())
     for key, machine in entries:
