@@ -150,7 +150,8 @@ def deliver(
         except AttributeError:
             trigger = partial(machine.send, event)
         try:
-            result = trigger(*args, **kwargs)
+            # Without arguments, a plain call: unpacking empty ones costs a copy per call.
+            result = trigger(*args, **kwargs) if args or kwargs else trigger()
         except BaseException as exc:
             _note(exc, origin(), key, len(results))
             raise
