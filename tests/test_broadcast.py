@@ -250,7 +250,7 @@ def test_async_exception_stops_the_broadcast() -> None:
 
 @pytest.mark.skipif(not PSM3, reason="dotted event ids exist from python-statemachine 3.0")
 def test_event_ids_that_are_no_identifiers() -> None:
-    """An event whose id is no attribute name is sent through ``send``."""
+    """An event whose id is no identifier (a dotted id) is reached too."""
     from statemachine import StateChart
 
     class Dotted(StateChart):

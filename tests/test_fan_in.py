@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import pickle
+import sys
 from typing import Any
 
 import pytest
@@ -415,3 +416,26 @@ def test_members_finishing_through_queued_events() -> None:
     round_.items[0].ship()
     assert [state_of(m) for m in round_.items] == ["delivered", "delivered"]
     assert round_.report.calls == 1
+
+
+def test_a_fan_in_whose_event_fails_says_so() -> None:
+    """An exception from the fired event propagates like one from a callback, with a note."""
+
+    class Once(StateMachine):
+        waiting = State(initial=True)
+        done = State(final=True)
+        finish = waiting.to(done)
+
+    class Strict(Orchestrator):
+        target: Once
+        items: list[Item]
+        done = when_all("items", "shipped", send=("target", "finish"))
+
+    strict = Strict(Once(), [Item()])
+    strict.target.finish()
+    with pytest.raises(Exception, match=r"Can't .inish when in Done") as info:
+        strict.items[0].ship()
+    if sys.version_info >= (3, 11):
+        assert info.value.__notes__[-1].startswith(
+            "raised by target during the fan-in test_a_fan_in_whose_event_fails_says_so."
+        )

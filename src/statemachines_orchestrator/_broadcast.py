@@ -138,17 +138,14 @@ def deliver(
 ) -> Any:
     """Send ``event`` to each target in turn; switch to a coroutine at the first awaitable.
 
-    Each target is called as a caller would: ``machine.<event>(...)``, or
-    ``machine.send(event, ...)`` for an event id that is no attribute name
-    (``done.state.job`` on 3.x). ``origin()`` names what delivers, for the note
+    Each target is called as a caller would: ``machine.<event>(...)``
+    (``getattr``, for dotted event ids too). ``origin()`` names what delivers, for the note
     an exception gets.
     """
     results: dict[ResultKey, Any] = {}
     for key, machine in targets:
-        try:
-            trigger = getattr(machine, event)
-        except AttributeError:
-            trigger = partial(machine.send, event)
+        # python-statemachine sets an attribute for every event id, dotted ones too.
+        trigger = getattr(machine, event)
         try:
             # Without arguments, a plain call: unpacking empty ones costs a copy per call.
             result = trigger(*args, **kwargs) if args or kwargs else trigger()
@@ -159,13 +156,6 @@ def deliver(
         if result is not None and hasattr(result, "__await__"):
             return _rest(origin, results, (key, result), targets, event, (args, kwargs))
     return results
-
-
-def _trigger(machine: Any, event: str) -> Any:
-    try:
-        return getattr(machine, event)
-    except AttributeError:
-        return partial(machine.send, event)
 
 
 async def _rest(  # noqa: PLR0913, PLR0917 - the state of a broadcast turned async
@@ -187,7 +177,7 @@ async def _rest(  # noqa: PLR0913, PLR0917 - the state of a broadcast turned asy
             raise
         for next_key, machine in targets:
             try:
-                pending = _trigger(machine, event)(*args, **kwargs)
+                pending = getattr(machine, event)(*args, **kwargs)
             except BaseException as exc:
                 _note(exc, origin(), next_key, len(results))
                 raise
