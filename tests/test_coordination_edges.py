@@ -39,7 +39,7 @@ def test_dict_member_of_the_wrong_class_at_construction() -> None:
 def test_single_field_of_the_wrong_class_beside_a_collection() -> None:
     """A single field of a class with collections is checked like any other."""
     with pytest.raises(
-        MachineTypeMismatchError, match="machine field order expects an instance of Order"
+        MachineTypeMismatchError, match="machine field 'order' expects an instance of Order"
     ):
         Shipment(Item(), [])  # type: ignore[arg-type]
 
@@ -53,7 +53,7 @@ def test_built_single_field_beside_a_collection() -> None:
         wrong: Item = built(factory=lambda **_: OrderMachine())
 
     with pytest.raises(
-        MachineTypeMismatchError, match="machine field wrong expects an instance of Item"
+        MachineTypeMismatchError, match="machine field 'wrong' expects an instance of Item"
     ):
         Kit([])
 

@@ -124,10 +124,10 @@ def describe(value: Any, describe_machine: Callable[[Any], str]) -> str:
 def _refuse_type(
     orc: Orchestrator, field: MachineField, key: Key | None, machine: Any
 ) -> NoReturn:
+    where = f"machine field {field.name!r}" if key is None else f"member {label(field.name, key)}"
     msg = (
-        f"{type(orc).__qualname__}: {'member' if key is not None else 'machine field'} "
-        f"{label(field.name, key)} expects an instance of {field.expected_class.__qualname__}, "
-        f"got {type(machine).__qualname__} {machine!r}"
+        f"{type(orc).__qualname__}: {where} expects an instance of "
+        f"{field.expected_class.__qualname__}, got {type(machine).__qualname__} {machine!r}"
     )
     raise MachineTypeMismatchError(msg)
 
