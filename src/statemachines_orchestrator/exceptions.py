@@ -13,7 +13,6 @@ __all__ = [
     "AnnotationIsNotAStateMachineError",
     "EngineInternalsWarning",
     "EngineNotSupportedError",
-    # Coordination: collections, broadcast, queries and fan-in.
     "InvalidFanInError",
     "InvalidMachineFieldError",
     "InvalidMemberKeyError",

@@ -38,7 +38,6 @@ __all__ = [
     "UNRECOGNISED",
     "VERSION",
     "OwnerMark",
-    # Coordination (collections, broadcast, fan-in): see _members.
     "UnknownState",
     "add_listener_once",
     "build",
