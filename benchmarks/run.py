@@ -27,6 +27,12 @@ except ImportError:  # not installed: use the source tree next to this script
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
     import statemachines_orchestrator
 
+from coordination import (
+    MEMBER_EVENT,
+    broadcast_samplers,
+    construction_samplers,
+    members_memory,
+)
 from measure import CLOCKS, Comparison, compare
 from observe import TRACE_TARGET, otel_samplers, trace_samplers
 from scenarios import (
@@ -67,6 +73,7 @@ class Settings:
     sample_ms: float
     memory_count: int
     clock: str = "perf_counter"
+    collection_sizes: tuple[int, ...] = (10, 10_000)
 
     @property
     def budget_ns(self) -> int:
@@ -85,7 +92,18 @@ class Settings:
 
 
 FULL = Settings(repeats=31, sample_ms=40, memory_count=200)
-QUICK = Settings(repeats=3, sample_ms=2, memory_count=20)
+QUICK = Settings(repeats=3, sample_ms=2, memory_count=20, collection_sizes=(10, 100))
+
+BIG_COLLECTION = 1_000
+"""From this many members on, a sample lasts long: fewer repeats (see collection_rows)."""
+
+BIG_REPEATS = 11
+
+BROADCAST_TARGET = 1.05
+"""Largest acceptable median time ratio, ``orc.send`` to N members over a loop by hand."""
+
+MEMBER_BYTES_TARGET = 48
+"""Bytes per member an orchestrator may add to its machines, beyond ``MEMORY_TARGET``."""
 
 
 @dataclass(frozen=True)
@@ -208,6 +226,44 @@ def store_rows(settings: Settings) -> Iterator[Row]:
         yield _timed_row(name, comparison, "unit", 1, scenario.target)
 
 
+def collection_rows(settings: Settings) -> Iterator[Row]:
+    """Collections: building, an event on a member, broadcast, and memory, per size."""
+    (member,) = settings.compare(MEMBER_EVENT.baseline(), [MEMBER_EVENT.orchestrated()])
+    yield _timed_row(f"injection: {MEMBER_EVENT.name}", member, "event", 1, INJECTION_TARGET)
+    for size in settings.collection_sizes:
+        # A sample of a big collection lasts long already: fewer of them.
+        big = size >= BIG_COLLECTION
+        sized = (
+            Settings(min(settings.repeats, BIG_REPEATS), settings.sample_ms, 0, settings.clock)
+            if big
+            else settings
+        )
+        alone, orchestrated = construction_samplers(size)
+        (built,) = sized.compare(alone, [orchestrated])
+        yield _timed_row(f"construction: {size:,} members", built, "build", 1, CONSTRUCTION_TARGET)
+        by_hand, broadcast = broadcast_samplers(size)
+        (sent,) = sized.compare(by_hand, [broadcast])
+        yield _timed_row(f"broadcast: {size:,} members", sent, "send", 1, BROADCAST_TARGET)
+        machine_bytes, orchestrator_bytes = _probe_members_memory(size)
+        target = MEMORY_TARGET + MEMBER_BYTES_TARGET * size
+        yield Row(
+            scenario=f"memory: orchestrator of {size:,} members",
+            baseline=f"{machine_bytes:,.0f} B",
+            candidate=f"{orchestrator_bytes:+,.0f} B",
+            measured=f"{orchestrator_bytes / size:,.1f} B/member",
+            target=f"<= {target:,} B",
+            passed=orchestrator_bytes <= target,
+        )
+
+
+def _probe_members_memory(size: int) -> tuple[float, float]:
+    """Run :func:`coordination.members_memory` in a fresh interpreter."""
+    command = [sys.executable, __file__, "--members-memory-probe", str(size)]
+    result = subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
+    machine_bytes, orchestrator_bytes = result.stdout.split()
+    return float(machine_bytes), float(orchestrator_bytes)
+
+
 def _versions() -> str:
     try:
         psm = version("python-statemachine")
@@ -257,9 +313,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Internal: how _probe_memory runs one measurement in a fresh interpreter.
     parser.add_argument("--memory-probe", choices=MEMORY_STATES, help=argparse.SUPPRESS)
     parser.add_argument("--memory-count", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--members-memory-probe", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe is not None:
         print(*orchestrator_memory(args.memory_count, args.memory_probe))
+        return 0
+    if args.members_memory_probe is not None:
+        print(*members_memory(args.members_memory_probe))
         return 0
 
     preset = QUICK if args.quick else FULL
@@ -268,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sample_ms=args.sample_ms or preset.sample_ms,
         memory_count=preset.memory_count,
         clock=args.clock,
+        collection_sizes=preset.collection_sizes,
     )
     print(_versions())
     print(
@@ -278,6 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows += snapshot_rows(settings)
     rows += observe_rows(settings)
     rows += store_rows(settings)
+    rows += collection_rows(settings)
     print(format_table(rows))
     if args.quick:
         print("--quick: samples too short for the figures to mean anything")

@@ -28,5 +28,9 @@ def test_benchmarks_quick_run() -> None:
         "| restore: 2 machines, vs pickle",
         "| snapshot: 2 machines, vs restore",
         "| store: unit of work, SQLite file",
+        "| injection: toggle on a member, sync",
+        "| construction: 10 members",
+        "| broadcast: 10 members",
+        "| memory: orchestrator of 10 members",
     ):
         assert scenario in result.stdout

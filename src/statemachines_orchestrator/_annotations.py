@@ -110,7 +110,9 @@ def names_in(annotation: object, owner: type) -> list[str]:
     """
     expression = _expression(annotation)
     if expression is None:
-        return []
+        # ``list["Machine"]``: the names of the forward references inside.
+        inner = [names_in(arg, owner) for arg in typing_extensions.get_args(annotation)]
+        return list(dict.fromkeys(name for names in inner for name in names))
     try:
         tree = ast.parse(expression, mode="eval")
     except SyntaxError:

@@ -33,13 +33,23 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
 __all__ = [
+    "DICT",
+    "LIST",
+    "SINGLE",
     "Built",
     "MachineField",
     "built",
     "collect_machine_fields",
-    "resolve_machine_class",
+    "resolve_field",
     "resolve_pending",
 ]
+
+SINGLE = "single"
+"""The kind of a field holding one machine (``order: OrderMachine``)."""
+LIST = "list"
+"""The kind of a field holding a list of machines (``items: list[ItemMachine]``)."""
+DICT = "dict"
+"""The kind of a field holding machines by key (``items: dict[str, ItemMachine]``)."""
 
 _M = TypeVar("_M")
 
@@ -114,6 +124,9 @@ class MachineField:
             waits for its first resolution (at the first instantiation), when
             it is a class with no instances, so that the general path runs.
         built: The factory marker when the orchestrator may build the machine.
+        kind: :data:`SINGLE` for one machine, :data:`LIST` or :data:`DICT` for a
+            collection of machines of ``machine_class`` (:data:`SINGLE` while
+            unresolved).
     """
 
     __slots__ = (
@@ -122,6 +135,7 @@ class MachineField:
         "expected_class",
         "globalns",
         "inline_class",
+        "kind",
         "machine_class",
         "name",
         "owner",
@@ -139,26 +153,32 @@ class MachineField:
         base: type[Any],
         scope: Mapping[str, Any] | None = None,
         globalns: Mapping[str, Any] | None = None,
+        kind: str = SINGLE,
     ) -> None:
         self.name = name
+        self.kind = kind
         self.annotation = annotation
         self.owner = owner
         self.machine_class = machine_class
         self.expected_class: type[Any] = machine_class or base
-        self.inline_class: type[Any] = machine_class or _Unresolved
+        # A collection is never a machine: the inline path never takes it.
+        self.inline_class: type[Any] = (machine_class if kind == SINGLE else None) or _Unresolved
         self.built = built
         self.scope = scope
         self.globalns = globalns
 
     def __repr__(self) -> str:
+        kind = "" if self.kind == SINGLE else f", kind={self.kind!r}"
         return (
             f"MachineField(name={self.name!r}, machine_class={self.machine_class!r}, "
-            f"built={self.built!r})"
+            f"built={self.built!r}{kind})"
         )
 
-    def resolved(self, machine_class: type[Any]) -> None:
-        """Record the machine class a pending annotation resolved to."""
-        self.machine_class = self.expected_class = self.inline_class = machine_class
+    def resolved(self, machine_class: type[Any], kind: str = SINGLE) -> None:
+        """Record the machine class (and kind) a pending annotation resolved to."""
+        self.machine_class = self.expected_class = machine_class
+        self.kind = kind
+        self.inline_class = machine_class if kind == SINGLE else _Unresolved
         self.scope = self.globalns = None
 
 
@@ -166,7 +186,10 @@ class _Unresolved:
     """No machine is an instance of this: see :attr:`MachineField.inline_class`."""
 
 
-def resolve_machine_class(  # noqa: PLR0913 - what names the field, and where it resolves
+_COLLECTIONS = {list: LIST, dict: DICT}
+
+
+def resolve_field(  # noqa: PLR0913 - what names the field, and where it resolves
     cls_name: str,
     name: str,
     annotation: object,
@@ -176,13 +199,16 @@ def resolve_machine_class(  # noqa: PLR0913 - what names the field, and where it
     scope: Mapping[str, Any] | None = None,
     globalns: Mapping[str, Any] | None = None,
 ) -> Any:
-    """Resolve a field's annotation to its machine class.
+    """Resolve a field's annotation to its machine class and kind.
 
     ``Annotated[Machine, ...]`` stands for ``Machine``, as pydantic and FastAPI
-    read it.
+    read it. ``list[Machine]`` and ``dict[str, Machine]`` (or ``typing.List``,
+    ``typing.Dict``, as strings or with forward references inside) declare
+    collections of machines.
 
     Returns:
-        The machine class, or :data:`~statemachines_orchestrator._annotations.UNRESOLVED`
+        The machine class and the kind (:data:`SINGLE`, :data:`LIST` or
+        :data:`DICT`), or :data:`~statemachines_orchestrator._annotations.UNRESOLVED`
         when a name in the annotation is not defined yet.
 
     Raises:
@@ -195,9 +221,29 @@ def resolve_machine_class(  # noqa: PLR0913 - what names the field, and where it
         return UNRESOLVED
     while get_origin(value) is Annotated:
         value = get_args(value)[0]
+    kind = _COLLECTIONS.get(get_origin(value), SINGLE)
+    if kind != SINGLE:
+        args = get_args(value)
+        if kind == DICT and args and args[0] is not str:
+            msg = (
+                f"{cls_name}.{name} is annotated with {value!r}; a collection of machines "
+                f"by key is declared dict[str, MachineClass], with str keys."
+            )
+            raise UnexpectedAnnotationTypeError(msg)
+        if not args:
+            msg = (
+                f"{cls_name}.{name} is annotated with a bare {kind}; say which machines it "
+                f"holds: {kind}[MachineClass]{'' if kind == LIST else ' with str keys'}."
+            )
+            raise UnexpectedAnnotationTypeError(msg)
+        value = resolve(args[-1], owner, scope, globalns)
+        if value is UNRESOLVED:
+            return UNRESOLVED
+        while get_origin(value) is Annotated:
+            value = get_args(value)[0]
     if isinstance(value, type):
         if issubclass(value, base):
-            return value
+            return value, kind
         msg = (
             f"{cls_name}.{name} is annotated with {value.__qualname__}, which is not a "
             f"{base.__name__} subclass. Annotate machine fields with a "
@@ -207,7 +253,8 @@ def resolve_machine_class(  # noqa: PLR0913 - what names the field, and where it
     msg = (
         f"{cls_name}.{name} is annotated with {value!r}, which is not a class. Annotate "
         f"machine fields with a single {base.__name__} subclass (no unions, "
-        f"Optional or generics), or mark other attributes as ClassVar[...]."
+        f"Optional or generics), or list[...] or dict[str, ...] of one for a collection, "
+        f"or mark other attributes as ClassVar[...]."
     )
     raise UnexpectedAnnotationTypeError(msg)
 
@@ -228,7 +275,7 @@ def resolve_pending(cls_name: str, fields: Iterable[MachineField], base: type[An
             continue
         scope, field.scope = field.scope, None
         globalns = field.globalns
-        machine_class = resolve_machine_class(
+        resolved = resolve_field(
             cls_name,
             field.name,
             field.annotation,
@@ -237,7 +284,7 @@ def resolve_pending(cls_name: str, fields: Iterable[MachineField], base: type[An
             scope=scope,
             globalns=globalns,
         )
-        if machine_class is UNRESOLVED:
+        if resolved is UNRESOLVED:
             undefined = undefined_names(field.annotation, field.owner, scope, globalns)
             names = ", ".join(repr(n) for n in undefined) or "a name in it"
             msg = (
@@ -248,7 +295,7 @@ def resolve_pending(cls_name: str, fields: Iterable[MachineField], base: type[An
                 f"TYPE_CHECKING, or defined later in the same function, does not resolve."
             )
             raise UnresolvedAnnotationError(msg)
-        field.resolved(machine_class)
+        field.resolved(*resolved)
 
 
 def collect_machine_fields(  # noqa: PLR0913 - the class, its context and its options
@@ -310,10 +357,10 @@ def collect_machine_fields(  # noqa: PLR0913 - the class, its context and its op
                 f"orchestrator."
             )
             raise InvalidMachineFieldError(msg)
-        machine_class = resolve_machine_class(
+        resolved = resolve_field(
             cls.__qualname__, name, annotation, cls, base, scope=scope, globalns=globalns
         )
-        unresolved = machine_class is UNRESOLVED
+        unresolved = resolved is UNRESOLVED
         kept = None
         if unresolved and scope:
             # Only what the annotation mentions: the function's other locals
@@ -323,11 +370,12 @@ def collect_machine_fields(  # noqa: PLR0913 - the class, its context and its op
             name=name,
             annotation=annotation,
             owner=cls,
-            machine_class=None if unresolved else machine_class,
+            machine_class=None if unresolved else resolved[0],
             built=default if isinstance(default, Built) else None,
             base=base,
             scope=kept,
             globalns=globalns if unresolved else None,
+            kind=SINGLE if unresolved else resolved[1],
         )
 
     _check_order(cls, fields)

@@ -13,7 +13,7 @@ import itertools
 import linecache
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import _attachments, _joining, _psm
+from . import _attachments, _collections, _joining, _psm
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -60,7 +60,7 @@ def make_init(cls: type[Orchestrator], fields: Mapping[str, MachineField]) -> Ca
     namespace: dict[str, Any] = {
         f"{p}cls": cls,
         f"{p}name": cls.orchestrator_name,
-        f"{p}setup": _joining.setup,
+        f"{p}setup": _collections.setup,
         f"{p}wire": _psm.wire_registries,
         f"{p}mark": _psm.OwnerMark,
         f"{p}key": _psm.OWNER_KEY,
@@ -93,7 +93,8 @@ def make_init(cls: type[Orchestrator], fields: Mapping[str, MachineField]) -> Ca
     values = "".join(f"{name}, " for name in names)
     general = f"    {p}setup(self, ({values}), {p}cls)"
     lines = [f"def __init__({', '.join(params)}):"]
-    if _psm.FAST:
+    # Collections and fan-ins take the general path (see _collections.setup).
+    if _psm.FAST and not _collections.coordinated(cls):
         lines += _inline_path(p, names, fits, post_init=cls.__orchestrator_post_init__)
     lines.append(general)
     source = "\n".join(lines) + "\n"

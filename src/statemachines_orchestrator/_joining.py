@@ -121,6 +121,11 @@ def refuse_busy(orc: Orchestrator, names: Iterable[str], action: str) -> None:
     own = vars(orc)
     for name in names:
         machine = own.get(name)
+        if isinstance(machine, (list, dict)):  # a collection: see _collections
+            from ._collections import refuse_busy_members  # noqa: PLC0415 - imports this module
+
+            refuse_busy_members(orc, machine, name, action)
+            continue
         if machine is not None and _psm.is_processing(machine):
             msg = (
                 f"{type(orc).__qualname__}: cannot {action} while machine {name!r} is "
@@ -166,8 +171,17 @@ def release(orc: Orchestrator) -> dict[str, Any]:
     own = vars(orc)
     machines = {name: own[name] for name in type(orc).__machine_fields__ if name in own}
     for name, machine in machines.items():
-        detach(machine)
+        if isinstance(machine, (list, dict)):  # a collection: see _collections
+            from ._collections import detach_collection  # noqa: PLC0415 - imports this module
+
+            machines[name] = detach_collection(machine)
+        else:
+            detach(machine)
         del own[name]
+    if type(orc).__dict__.get("__orchestrator_coordinated__"):
+        from ._collections import released  # noqa: PLC0415
+
+        released(orc)
     return machines
 
 

@@ -15,7 +15,9 @@ __all__: list[str] = [
     "ConcurrentUpdateError",
     "EngineInternalsWarning",
     "EngineNotSupportedError",
+    "InvalidFanInError",
     "InvalidMachineFieldError",
+    "InvalidMemberKeyError",
     "InvalidOrchestratorNameError",
     "InvalidStoreArgumentError",
     "MachineAlreadyOrchestratedError",
@@ -24,6 +26,7 @@ __all__: list[str] = [
     "MachineFieldShadowsAPIError",
     "MachineTypeMismatchError",
     "NoMachinesOnOrchestratorError",
+    "NotAMemberError",
     "ObservationNotSupportedError",
     "OpenTelemetryNotInstalledError",
     "OrchestratorError",
@@ -37,6 +40,9 @@ __all__: list[str] = [
     "StateFieldIsNotUniqueError",
     "StoreExtraMissingError",
     "UnexpectedAnnotationTypeError",
+    "UnknownEventError",
+    "UnknownFieldError",
+    "UnknownStateError",
     "UnresolvedAnnotationError",
 ]
 
@@ -228,4 +234,36 @@ class OrchestratorNotFromStoreError(OrchestratorError, ValueError):
 
     A store saves an orchestrator only with the version check of the row it
     came from; store a new one with ``create()`` or a unit of work.
+    """
+
+
+class InvalidMemberKeyError(OrchestratorError, TypeError):
+    """A member of a ``dict[str, Machine]`` collection is given a key that is not a ``str``."""
+
+
+class UnknownEventError(OrchestratorError, LookupError):
+    """:meth:`Orchestrator.send` names an event that no machine of the orchestrator defines."""
+
+
+class UnknownStateError(OrchestratorError, LookupError):
+    """A query names a state that a machine's class does not have."""
+
+
+class UnknownFieldError(OrchestratorError, LookupError):
+    """A query used as a condition names a field its orchestrator does not have."""
+
+
+class NotAMemberError(OrchestratorError, LookupError):
+    """A machine is no member of an orchestrator's collections (or of any orchestrator).
+
+    Raised by :func:`~statemachines_orchestrator.coordination.member_key`, and by
+    a query condition guarding a machine that belongs to no orchestrator.
+    """
+
+
+class InvalidFanInError(OrchestratorError, TypeError):
+    """A :func:`~statemachines_orchestrator.coordination.when_all` declaration breaks a rule.
+
+    Raised when the orchestrator class is created: a field it names does not
+    exist, a machine class has no such state, or the target defines no such event.
     """

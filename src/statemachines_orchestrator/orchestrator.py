@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from typing_extensions import Self, dataclass_transform
 
-from . import _atomic, _joining, _psm, _snapshot
+from . import _atomic, _collections, _joining, _psm, _snapshot
 from ._fields import MachineField, built, collect_machine_fields
 from ._init_gen import make_init
 from .exceptions import (
@@ -170,6 +170,8 @@ class Orchestrator(metaclass=OrchestratorMeta):
             MachineFieldShadowsAPIError: A field hides the orchestrator's API.
             InvalidMachineFieldError: A field has a default other than ``built()``,
                 or a required field follows a built one.
+            InvalidFanInError: A ``when_all(...)`` declaration names a field,
+                state or event that does not exist.
         """
         super().__init_subclass__(**kwargs)
         if orchestrator_name is not None:
@@ -232,6 +234,36 @@ class Orchestrator(metaclass=OrchestratorMeta):
         """
         _joining.refuse_busy(self, type(self).__machine_fields__, "release()")
         return _joining.release(self)
+
+    def send(self, event: str, /, *args: Any, **kwargs: Any) -> Any:
+        """Send ``event`` to every machine that defines it, and return what each returned.
+
+        Machines are reached in declaration order, the members of a collection
+        in their order. Each is called as ``machine.<event>(*args, **kwargs)``,
+        so each follows its own rule for an event it cannot take in its current
+        state: a ``StateMachine`` raises ``TransitionNotAllowed`` (declare
+        ``allow_event_without_transition = True`` to have it ignore the event),
+        a python-statemachine 3.x ``StateChart`` ignores it. An exception stops
+        the broadcast and propagates: the machines before it took the event,
+        the ones after it are not reached. When async machines return
+        awaitables, ``send`` returns a coroutine: ``await orc.send(...)``
+        delivers to each machine in turn.
+
+        Args:
+            event: The event id.
+            *args: Positional arguments of the event.
+            **kwargs: Keyword arguments of the event.
+
+        Returns:
+            What each machine returned, keyed by field name, or by ``(field
+            name, index)`` / ``(field name, key)`` for members of collections.
+
+        Raises:
+            UnknownEventError: No machine of the orchestrator defines ``event``.
+        """
+        from . import _broadcast  # noqa: PLC0415 - loaded by the first broadcast
+
+        return _broadcast.send(self, event, args, kwargs)
 
     def snapshot(self) -> dict[str, Any]:
         """Save every machine's configuration, history, finished flag and data as JSON data.
@@ -327,6 +359,9 @@ class Orchestrator(metaclass=OrchestratorMeta):
         if field is None:
             object.__setattr__(self, name, value)
             return
+        if field.kind != "single" or _collections.coordinated(type(self)):
+            _collections.assign(self, field, value)
+            return
         own = vars(self)
         old = own.get(name)
         if old is value:
@@ -387,6 +422,9 @@ class Orchestrator(metaclass=OrchestratorMeta):
         unknown = [name for name in saved if name not in fields]
         if missing or unknown:
             _refuse_state(cls, missing, unknown)
+        if _collections.coordinated(cls):
+            _collections.restore(self, state)
+            return
         checked: dict[str, Any] = {}
         for name in saved:
             _joining.check_machine(self, fields[name], state[name], checked)
@@ -479,4 +517,6 @@ def _refuse_state(cls: type[Orchestrator], missing: list[str], unknown: list[str
 
 
 def _describe(machine: Any) -> str:
+    if isinstance(machine, (list, dict)):
+        return _collections.describe(machine, _describe)
     return f"<{type(machine).__name__}: {_psm.configuration_of(machine)!r}>"

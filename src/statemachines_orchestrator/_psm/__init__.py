@@ -20,7 +20,8 @@ import statemachine
 
 from statemachines_orchestrator.exceptions import EngineInternalsWarning, EngineNotSupportedError
 
-from . import _binding, _fallback, _listening, _observe
+from . import _binding, _fallback, _listening, _members, _observe
+from ._members import UnknownState, add_listener_once, events_of, is_final, state_test
 from ._ownership import KEY as OWNER_KEY
 from ._ownership import MARK_PROBLEM, FallbackOwners, OwnerMark, RegistryOwners
 from ._state import (
@@ -40,7 +41,7 @@ from ._state import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = [
     "CURRENT_EVENT",
@@ -55,14 +56,20 @@ __all__ = [
     "UNRECOGNISED",
     "VERSION",
     "OwnerMark",
+    "UnknownState",
+    "add_listener_once",
     "build",
     "claim",
     "configuration_of",
+    "events_of",
     "free",
+    "is_final",
     "is_processing",
+    "join_all",
     "listen",
     "own_listeners",
     "owner_of",
+    "state_test",
     "unlisten",
     "unwatch",
     "unwire",
@@ -308,6 +315,11 @@ owner_of = _owners.owner_of
 def registry_of(machine: Any) -> Any:
     """A machine's callback registry (:data:`REGISTRY_PATH`; fast path only)."""
     return machine._callbacks._registry  # noqa: SLF001
+
+
+def join_all(machines: Sequence[Any], mark: OwnerMark, orc: object, name: str) -> int:
+    """Claim and wire a batch of machines for one orchestrator (see :func:`._members.join_all`)."""
+    return _members.join_all(machines, mark, orc, name, _owners, wire)
 
 
 def wire_registries(registries: Iterable[Mapping[str, Any]], orc: object, name: str) -> None:

@@ -1,0 +1,184 @@
+"""What coordinating many machines needs from python-statemachine (2.5 to 3.2).
+
+Claiming and wiring a batch of machines at once, the events a machine class
+defines, whether a machine is in a state or has finished, and attaching a
+listener once. Everything here reads public attributes, except the callback
+registry (:mod:`._binding`, :mod:`._ownership`) and the listener mapping
+(``machine._listeners``: a ``dict`` keyed by listener on 2.x, by ``id`` of the
+listener on 3.x), both pinned by ``tests/test_psm_members.py``.
+"""
+
+from __future__ import annotations
+
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Callable
+
+import statemachine
+
+from . import _binding
+from ._binding import unwire
+from ._ownership import KEY, RegistryOwners
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+
+    from ._ownership import FallbackOwners, OwnerMark
+
+__all__ = ["add_listener_once", "events_of", "is_final", "join_all", "state_test"]
+
+_IS_V3 = hasattr(statemachine, "StateChart")
+
+
+_REGISTRY = attrgetter("_callbacks._registry")  # see _binding.REGISTRY_PATH
+
+
+def join_all(  # noqa: PLR0913, PLR0917 - the batch, its owner and the two ways to wire it
+    machines: Sequence[Any],
+    mark: OwnerMark,
+    orc: object,
+    name: str,
+    owners: RegistryOwners | FallbackOwners,
+    wire: Callable[[Any, object, str], None],
+) -> int:
+    """Claim every machine of ``machines`` for ``mark``'s orchestrator and wire them all.
+
+    Returns:
+        ``-1`` when every machine was claimed and wired; otherwise the index of
+        the first machine that another live orchestrator owns, after unwiring
+        and freeing those claimed here.
+    """
+    if isinstance(owners, RegistryOwners):
+        return _join_registries(machines, mark, orc, name, owners)
+    for index, machine in enumerate(machines):
+        if not owners.claim(machine, mark):
+            for claimed in machines[:index]:
+                owners.free(claimed)
+            return index
+    try:
+        for machine in machines:
+            wire(machine, orc, name)
+    except BaseException:
+        for machine in machines:
+            owners.free(machine)
+        raise
+    return -1
+
+
+def _join_registries(
+    machines: Sequence[Any], mark: OwnerMark, orc: object, name: str, owners: RegistryOwners
+) -> int:
+    """:func:`join_all` on the fast path: one pass, each registry claimed as it is wired.
+
+    A free machine is claimed with one ``dict.setdefault`` right before its
+    registry is wired, while it is in the CPU's cache (the generated
+    ``__init__`` does the same for single fields).
+    """
+    done = 0
+    try:
+        while True:
+            claims = _Claims(mark)
+            _binding.wire_registries(claims.of(map(_REGISTRY, machines[done:])), orc, name)
+            done += claims.count
+            if done == len(machines):
+                return -1
+            # Its registry holds another mark: another live orchestrator's (refused), or
+            # a collected one's (claimed now, and wired with the rest).
+            if not owners.claim(machines[done], mark):
+                _undo(machines[:done], owners)
+                return done
+    except BaseException:
+        _undo([m for m in machines if owners.owner_of(m) is orc], owners)
+        raise
+
+
+def _undo(machines: Iterable[Any], owners: RegistryOwners) -> None:
+    for machine in machines:
+        unwire(machine)
+        owners.free(machine)
+
+
+class _Claims:
+    """Claims registries for one mark as they are wired; stops at the first one held."""
+
+    __slots__ = ("count", "mark")
+
+    def __init__(self, mark: OwnerMark) -> None:
+        self.mark = mark
+        self.count = 0
+
+    def of(self, registries: Iterable[Any]) -> Iterator[Any]:
+        mark = self.mark
+        for registry in registries:
+            if registry.setdefault(KEY, mark) is not mark:
+                return
+            self.count += 1
+            yield registry
+
+
+_EVENTS: dict[type, frozenset[str]] = {}
+
+
+def events_of(cls: type[Any]) -> frozenset[str]:
+    """The ids of the events machine class ``cls`` defines (cached per class)."""
+    events = _EVENTS.get(cls)
+    if events is None:
+        events = _EVENTS[cls] = frozenset(str(event) for event in cls.events)
+    return events
+
+
+_TESTS: dict[tuple[type, str], Callable[[Any], bool]] = {}
+
+
+class UnknownState(LookupError):  # noqa: N818 - re-raised with the orchestrator's words
+    """The machine class has no state of that id."""
+
+
+def state_test(cls: type[Any], state_id: str) -> Callable[[Any], bool]:
+    """A predicate telling whether a machine of class ``cls`` is in state ``state_id``.
+
+    For a class whose states are all atomic (every 2.x class), it compares the
+    machine's current state value; for a 3.x class with compound or parallel
+    states, it looks the state up in the configuration (parents included).
+    Nested states are found by their id too.
+
+    Raises:
+        UnknownState: ``cls`` has no state ``state_id``.
+    """
+    cached = _TESTS.get((cls, state_id))
+    if cached is not None:
+        return cached
+    states_map: dict[Any, Any] = cls.states_map
+    state = next((s for s in states_map.values() if s.id == state_id), None)
+    if state is None:
+        known = ", ".join(sorted(repr(s.id) for s in states_map.values()))
+        msg = f"{cls.__qualname__} has no state {state_id!r} (its states: {known})"
+        raise UnknownState(msg)
+    if any(getattr(s, "states", None) for s in states_map.values()):
+
+        def test(machine: Any) -> bool:
+            return state in machine.configuration
+
+    else:
+        value = state.value
+
+        def test(machine: Any) -> bool:
+            return bool(machine.current_state_value == value)
+
+    _TESTS[(cls, state_id)] = test
+    return test
+
+
+def is_final(machine: Any) -> bool:
+    """Whether ``machine`` has reached a top-level final state."""
+    if _IS_V3:
+        return bool(machine.is_terminated)
+    # 2.x: an async machine whose initial state is not entered yet has no state at all.
+    value = machine.current_state_value
+    return value is not None and bool(machine.states_map[value].final)
+
+
+def add_listener_once(machine: Any, listener: object) -> None:
+    """Add ``listener`` to ``machine`` unless it listens already (no line can remove one)."""
+    listeners = machine._listeners  # noqa: SLF001 - see the module docstring
+    if (id(listener) if _IS_V3 else listener) not in listeners:
+        machine.add_listener(listener)
