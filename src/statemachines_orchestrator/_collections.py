@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
     from ._fields import MachineField
-    from ._psm import OwnerMark
+    from ._psm import Mark
     from .orchestrator import Orchestrator
 
 __all__ = [
@@ -432,7 +432,7 @@ def _refuse_foreign(
             _refuse_owned(orc, where(index), owner)
 
 
-def _wrap(field: MachineField, value: Any, mark: OwnerMark) -> Any:
+def _wrap(field: MachineField, value: Any, mark: Mark) -> Any:
     """What the orchestrator stores for ``field``: the machine, or its own collection."""
     if field.kind == LIST:
         return MachineList(value, mark, field)
@@ -577,15 +577,15 @@ class MachineList(list[Any]):
 
     __slots__ = ("_orc_field", "_orc_mark")
 
-    def __init__(self, machines: Iterable[Any], mark: OwnerMark, field: MachineField) -> None:
+    def __init__(self, machines: Iterable[Any], mark: Mark, field: MachineField) -> None:
         super().__init__(machines)
-        self._orc_mark: OwnerMark | None = mark
+        self._orc_mark: Mark | None = mark
         self._orc_field = field
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (list, (list(self),))
 
-    def owner(self) -> tuple[OwnerMark | None, MachineField]:
+    def owner(self) -> tuple[Mark | None, MachineField]:
         """The ownership mark (``None`` once detached) and the field."""
         return self._orc_mark, self._orc_field
 
@@ -697,15 +697,15 @@ class MachineDict(dict[str, Any]):
 
     __slots__ = ("_orc_field", "_orc_mark")
 
-    def __init__(self, machines: Mapping[str, Any], mark: OwnerMark, field: MachineField) -> None:
+    def __init__(self, machines: Mapping[str, Any], mark: Mark, field: MachineField) -> None:
         super().__init__(machines)
-        self._orc_mark: OwnerMark | None = mark
+        self._orc_mark: Mark | None = mark
         self._orc_field = field
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (dict, (dict(self),))
 
-    def owner(self) -> tuple[OwnerMark | None, MachineField]:
+    def owner(self) -> tuple[Mark | None, MachineField]:
         """The ownership mark (``None`` once detached) and the field."""
         return self._orc_mark, self._orc_field
 

@@ -23,7 +23,7 @@ from statemachines_orchestrator.exceptions import EngineInternalsWarning, Engine
 from . import _binding, _fallback, _listening, _members, _observe
 from ._members import UnknownState, add_listener_once, events_of, is_final, state_test
 from ._ownership import KEY as OWNER_KEY
-from ._ownership import MARK_PROBLEM, FallbackOwners, OwnerMark, RegistryOwners
+from ._ownership import MARK_PROBLEM, FallbackOwners, Mark, OwnerMark, RegistryOwners
 from ._state import (
     ChartShape,
     build_in_state,
@@ -55,6 +55,7 @@ __all__ = [
     "RESERVED_CALLBACK_PARAMETERS",
     "UNRECOGNISED",
     "VERSION",
+    "Mark",
     "OwnerMark",
     "UnknownState",
     "add_listener_once",
@@ -317,7 +318,7 @@ def registry_of(machine: Any) -> Any:
     return machine._callbacks._registry  # noqa: SLF001
 
 
-def join_all(machines: Sequence[Any], mark: OwnerMark, orc: object, name: str) -> int:
+def join_all(machines: Sequence[Any], mark: Mark, orc: object, name: str) -> int:
     """Claim and wire a batch of machines for one orchestrator (see :func:`._members.join_all`)."""
     return _members.join_all(machines, mark, orc, name, _owners, wire)
 

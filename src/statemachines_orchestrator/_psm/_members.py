@@ -22,7 +22,7 @@ from ._ownership import KEY, RegistryOwners
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
-    from ._ownership import FallbackOwners, OwnerMark
+    from ._ownership import FallbackOwners, Mark
 
 __all__ = ["add_listener_once", "events_of", "is_final", "join_all", "state_test"]
 
@@ -34,7 +34,7 @@ _REGISTRY = attrgetter("_callbacks._registry")  # see _binding.REGISTRY_PATH
 
 def join_all(  # noqa: PLR0913, PLR0917 - the batch, its owner and the two ways to wire it
     machines: Sequence[Any],
-    mark: OwnerMark,
+    mark: Mark,
     orc: object,
     name: str,
     owners: RegistryOwners | FallbackOwners,
@@ -65,7 +65,7 @@ def join_all(  # noqa: PLR0913, PLR0917 - the batch, its owner and the two ways 
 
 
 def _join_registries(
-    machines: Sequence[Any], mark: OwnerMark, orc: object, name: str, owners: RegistryOwners
+    machines: Sequence[Any], mark: Mark, orc: object, name: str, owners: RegistryOwners
 ) -> int:
     """:func:`join_all` on the fast path: one pass, each registry claimed as it is wired.
 
@@ -102,7 +102,7 @@ class _Claims:
 
     __slots__ = ("count", "mark")
 
-    def __init__(self, mark: OwnerMark) -> None:
+    def __init__(self, mark: Mark) -> None:
         self.mark = mark
         self.count = 0
 
