@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, Union
 
 from typing_extensions import Self
 
-from . import _fan_in, _joining, _psm
+from . import _attachments, _fan_in, _joining, _psm
 from ._fields import DICT, LIST, SINGLE
 from .exceptions import (
     InvalidMemberKeyError,
@@ -419,6 +419,8 @@ def assign(orc: Orchestrator, field: MachineField, value: Any) -> None:
     for machine in leaving:
         _joining.detach(machine)
     _INDEXES.pop(orc, None)
+    if _attachments.ATTACHED:  # listeners, traces: see _attachments
+        _attachments.members_changed(orc, field.name, new)
     _changed(orc, field.name, new, leaving)
 
 
@@ -562,6 +564,8 @@ def _settle(change: _Change | None) -> None:
     for machine in change.joined:
         index[(id(machine.model), machine.state_field)] = machine
     if change.joined or change.left:
+        if _attachments.ATTACHED:  # listeners, traces: see _attachments
+            _attachments.members_changed(orc, change.name, change.joined)
         _changed(orc, change.name, change.joined, change.left)
 
 
