@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from statemachines_orchestrator import Orchestrator
-from statemachines_orchestrator._collections import label
+from statemachines_orchestrator._collections import label, labelled_machines
 from statemachines_orchestrator._fields import LIST, SINGLE
 
 from ._errors import NotAnOrchestratorError
@@ -118,11 +118,17 @@ def extract(obj: object, *, trace: TraceLike | None = None) -> OrchestratorGraph
     kinds = {name: field.kind for name, field in orc_class.__machine_fields__.items()}
     classes: dict[str, type[Any]] = {}  # cluster name -> the machine class it draws
     clusters: list[MachineCluster] = []
+    members_of: dict[str, list[tuple[int | str, Any]]] = {}
+    if instance is not None:
+        for name, key, machine in labelled_machines(instance):
+            if key is not None:
+                members_of.setdefault(name, []).append((key, machine))
     for name, declared_class in declared.items():
-        kind, value = kinds[name], live.get(name)
+        kind = kinds[name]
+        value: Any = live.get(name)
         if kind == SINGLE:
             # A live machine may be of a subclass of the declared class: draw what runs.
-            machine_class = declared_class if value is None else type(value)
+            machine_class: type[Any] = declared_class if value is None else value.__class__
             classes[name] = machine_class
             clusters.append(_cluster(name, machine_class, _active_ids(value)))
         elif not value:  # a class's collection, or an empty one: its machine class
@@ -131,11 +137,10 @@ def extract(obj: object, *, trace: TraceLike | None = None) -> OrchestratorGraph
             shown = f"list[{shown}]" if kind == LIST else f"dict[str, {shown}]"
             clusters.append(replace(_cluster(name, declared_class, frozenset()), class_name=shown))
         else:  # an instance's collection: one cluster per member, items[0] or items['a']
-            entries = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, member in entries:
+            for key, member in members_of[name]:
                 member_name = label(name, key)
-                classes[member_name] = type(member)
-                clusters.append(_cluster(member_name, type(member), _active_ids(member)))
+                classes[member_name] = member.__class__
+                clusters.append(_cluster(member_name, member.__class__, _active_ids(member)))
     problems: dict[Problem, None] = {}  # an ordered set
     targets = {**declared, **classes}
     edges = [
