@@ -34,7 +34,7 @@ class Desk(Orchestrator):
     bells: dict[str, Bell]
 
 
-def check(obj: object, trace: Trace | None = None) -> tuple[str, str]:
+def check(obj: object, trace: Any = None) -> tuple[str, str]:
     """Both outputs, checked by Mermaid's parser and rendered by Graphviz."""
     mermaid = diagram.to_mermaid(obj, trace=trace)
     dot = diagram.to_dot(obj, trace=trace)
@@ -119,3 +119,29 @@ def test_traced_edges_between_members_and_single_machines() -> None:
     assert [p.message for p in graph.problems] == [
         "a record names the field 'items[1]', which Shipment does not have"
     ]
+
+
+class Record:
+    """A trace record as the diagram reads it."""
+
+    def __init__(self, field: str, event: str, cause: Record | None = None) -> None:
+        self.field = field
+        self.event = event
+        self.cause = cause
+
+
+class Records:
+    """A trace as the diagram reads it."""
+
+    def __init__(self, *records: Record) -> None:
+        self.records = list(records)
+
+
+def test_a_call_between_members_is_no_edge_on_a_class_diagram() -> None:
+    first = Record("items[0]", "ship")
+    trace = Records(first, Record("items[1]", "ship", cause=first))
+    assert not diagram.extract(Shipment, trace=trace).cross_edges
+    shipment = Shipment(order=Order(), items=[Item(), Item()])
+    edges = diagram.extract(shipment, trace=trace).cross_edges
+    assert [(e.source_field, e.target_field) for e in edges] == [("items[0]", "items[1]")]
+    check(shipment, trace)

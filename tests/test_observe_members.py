@@ -185,3 +185,13 @@ def test_otel_spans_name_members() -> None:
     parent = spans["order.finish"].parent
     assert parent is not None
     assert parent.span_id == spans["items[0].ship"].context.span_id
+
+
+def test_changing_an_orchestrator_with_nothing_attached_beside_one_with_listeners() -> None:
+    heard, quiet = Crate([Item()]), Crate([Item()])
+    listener = Seen()
+    heard.add_listener(listener)
+    quiet.items.append(Item())
+    quiet.items[1].ship()
+    heard.items[0].ship()
+    assert listener.seen == [("items", 0, "ship")]

@@ -240,8 +240,8 @@ def members_changed(orc: Orchestrator, name: str, joined: list[Any]) -> None:
                 _watch(orc, label, machine, observer)
         elif attached.observers:
             hook = _psm.watched(machine)
-            if hook is not None:
-                hook.field = label
+            assert hook is not None  # noqa: S101 - every machine of the orchestrator is watched
+            hook.field = label
 
 
 def _ignore(_record: TraceRecord) -> None:
