@@ -195,3 +195,26 @@ def test_changing_an_orchestrator_with_nothing_attached_beside_one_with_listener
     quiet.items[1].ship()
     heard.items[0].ship()
     assert listener.seen == [("items", 0, "ship")]
+
+
+def test_reordered_members_are_traced_under_their_new_index() -> None:
+    first, second, third = Item(), Item(), Item()
+    crate = Crate([first, second, third])
+    with Trace(crate) as trace:
+        crate.items.reverse()
+        first.ship()
+        crate.items.sort(key=lambda item: item is not first)  # first at 0 again
+        first.ship()
+        crate.items[1:] = [second, third]  # the same members, moved
+        second.ship()
+    assert [r.field for r in trace] == ["items[2]", "items[0]", "items[1]"]
+    crate.items.reverse()  # nothing attached any more: only the order changes
+    assert list(crate.items) == [third, second, first]
+
+
+def test_reordering_a_released_list() -> None:
+    crate = Crate([Item(), Item()])
+    items = crate.items
+    crate.release()
+    items.reverse()
+    assert len(items) == 2
