@@ -218,3 +218,11 @@ def test_reordering_a_released_list() -> None:
     crate.release()
     items.reverse()
     assert len(items) == 2
+
+
+def test_a_sequence_diagram_of_only_collections_and_no_record_is_valid() -> None:
+    text = Trace(Crate([Item()])).mermaid()
+    assert text == "sequenceDiagram\n"
+    from ._mermaid import assert_mermaid_parses
+
+    assert_mermaid_parses(text)
