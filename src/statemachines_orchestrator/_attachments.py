@@ -8,7 +8,12 @@ with nothing attached has no entry, and its machines pay nothing.
 
 Every machine of the orchestrator gets what is attached; so does a machine
 that joins it later (:func:`joined`, called by :func:`._joining.attach`), and
-a machine that leaves it loses everything (``_psm.unwire``).
+a machine that leaves it loses everything (``_psm.unwire``). The members of a
+collection field (``list[Machine]``, ``dict[str, Machine]``) are machines of
+the orchestrator too: each listener receives the collection's field name as
+``field``, and each trace record names the member (``items[0]``,
+``items['a']``); members that join later get what is attached
+(:func:`members_changed`, called by :mod:`._collections`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ __all__ = [
     "add_observer",
     "joined",
     "log_events_if_debug",
+    "members_changed",
     "remove_listeners",
     "remove_observer",
 ]
@@ -100,6 +106,13 @@ def _check_supported(orc: Orchestrator, what: str) -> None:
         raise ObservationNotSupportedError(msg)
 
 
+def _labelled(orc: Orchestrator) -> list[tuple[str, str, Any]]:
+    """Every machine of ``orc``: field name, label (``items[0]`` for a member), machine."""
+    from ._collections import label, labelled_machines  # noqa: PLC0415 - imports this module
+
+    return [(name, label(name, key), machine) for name, key, machine in labelled_machines(orc)]
+
+
 def _listen(orc: Orchestrator, name: str, machine: Any, listener: object) -> None:
     _psm.listen(machine, listener, orc, type(orc).orchestrator_name, name)
 
@@ -137,8 +150,8 @@ def add_listeners(orc: Orchestrator, listeners: tuple[object, ...]) -> None:
             f"machine's field name; choose another orchestrator_name, such as 'orc'"
         )
         raise InvalidOrchestratorNameError(msg)
-    machines = orc.machines
-    _joining.refuse_busy(orc, machines, "add a listener")
+    _joining.refuse_busy(orc, type(orc).__machine_fields__, "add a listener")
+    machines = _labelled(orc)
     attached = _attachments(orc)
     new = [
         listener
@@ -147,7 +160,7 @@ def add_listeners(orc: Orchestrator, listeners: tuple[object, ...]) -> None:
         and not any(listener is other for other in listeners[:i])
     ]
     for listener in new:
-        for name, machine in machines.items():
+        for name, _label, machine in machines:
             _listen(orc, name, machine, listener)
         attached.listeners.append(listener)
     logger.debug("%s: listeners added: %r", type(orc).__qualname__, new)
@@ -158,13 +171,13 @@ def remove_listeners(orc: Orchestrator, listeners: tuple[object, ...]) -> None:
     attached = ATTACHED.get(id(orc))
     if attached is None:
         return
-    machines = orc.machines
-    _joining.refuse_busy(orc, machines, "remove a listener")
+    _joining.refuse_busy(orc, type(orc).__machine_fields__, "remove a listener")
+    machines = _labelled(orc)
     for listener in listeners:
         for i, other in enumerate(attached.listeners):
             if other is listener:
                 del attached.listeners[i]
-                for machine in machines.values():
+                for _name, _label, machine in machines:
                     _psm.unlisten(machine, listener)
                 break
     _forget_if_empty(orc)
@@ -174,11 +187,10 @@ def remove_listeners(orc: Orchestrator, listeners: tuple[object, ...]) -> None:
 def add_observer(orc: Orchestrator, observer: Observer, what: str) -> None:
     """Tell ``observer`` about every event of every machine of ``orc``, now and later."""
     _check_supported(orc, what)
-    machines = orc.machines
     done: list[Any] = []
     try:
-        for name, machine in machines.items():
-            _watch(orc, name, machine, observer)
+        for _name, label, machine in _labelled(orc):
+            _watch(orc, label, machine, observer)
             done.append(machine)
     except BaseException:
         for machine in done:
@@ -190,10 +202,9 @@ def add_observer(orc: Orchestrator, observer: Observer, what: str) -> None:
 
 def remove_observer(orc: Orchestrator, observer: Observer) -> None:
     """Stop telling ``observer`` (attached with :func:`add_observer`) about ``orc``'s events."""
-    machines = orc.machines
-    _joining.refuse_busy(orc, machines, "detach a trace or an instrumentation")
+    _joining.refuse_busy(orc, type(orc).__machine_fields__, "detach a trace or an instrumentation")
     ATTACHED[id(orc)].observers.remove(observer)
-    for machine in machines.values():
+    for _name, _label, machine in _labelled(orc):
         _unwatch(machine, observer)
     _forget_if_empty(orc)
 
@@ -207,6 +218,30 @@ def joined(orc: Orchestrator, name: str, machine: Any) -> None:
         _listen(orc, name, machine, listener)
     for observer in attached.observers:
         _watch(orc, name, machine, observer)
+
+
+def members_changed(orc: Orchestrator, name: str, joined: list[Any]) -> None:
+    """After a change of field ``name`` of ``orc``: give the ``joined`` machines what is attached.
+
+    The watched machines of the field are named again, as an index shifts when
+    members before it leave or enter.
+    """
+    attached = ATTACHED.get(id(orc))
+    if attached is None:
+        return
+    new = {id(m) for m in joined}
+    for field, label, machine in _labelled(orc):
+        if field != name:
+            continue
+        if id(machine) in new:
+            for listener in attached.listeners:
+                _listen(orc, name, machine, listener)
+            for observer in attached.observers:
+                _watch(orc, label, machine, observer)
+        elif attached.observers:
+            hook = _psm.watched(machine)
+            assert hook is not None  # noqa: S101 - every machine of the orchestrator is watched
+            hook.field = label
 
 
 def _ignore(_record: TraceRecord) -> None:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, Union
 
 from typing_extensions import Self
 
-from . import _fan_in, _joining, _psm
+from . import _attachments, _fan_in, _joining, _psm
 from ._fields import DICT, LIST, SINGLE
 from .exceptions import (
     InvalidMemberKeyError,
@@ -419,6 +419,8 @@ def assign(orc: Orchestrator, field: MachineField, value: Any) -> None:
     for machine in leaving:
         _joining.detach(machine)
     _INDEXES.pop(orc, None)
+    if _attachments.ATTACHED:  # listeners, traces: see _attachments
+        _attachments.members_changed(orc, field.name, new)
     _changed(orc, field.name, new, leaving)
 
 
@@ -561,6 +563,8 @@ def _settle(change: _Change | None) -> None:
         index.pop((id(machine.model), machine.state_field), None)
     for machine in change.joined:
         index[(id(machine.model), machine.state_field)] = machine
+    if _attachments.ATTACHED:  # listeners, traces (members may only have moved)
+        _attachments.members_changed(orc, change.name, change.joined)
     if change.joined or change.left:
         _changed(orc, change.name, change.joined, change.left)
 
@@ -683,6 +687,20 @@ class MachineList(list[Any]):
         change = _admit(self, [], list(self))
         super().clear()
         _settle(change)
+
+    def sort(self, *, key: Any = None, reverse: bool = False) -> None:
+        """Sort the members (``key`` is needed: machines do not compare)."""
+        super().sort(key=key, reverse=reverse)
+        self._moved()
+
+    def reverse(self) -> None:
+        """Reverse the members' order."""
+        super().reverse()
+        self._moved()
+
+    def _moved(self) -> None:
+        # Members changed places: traced ones are named by their new index.
+        _settle(_admit(self, [], []))
 
 
 class MachineDict(dict[str, Any]):

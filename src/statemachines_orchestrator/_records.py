@@ -29,7 +29,8 @@ class TraceRecord:
     """One event a machine processed: what it was, what it did, and what sent it.
 
     Attributes:
-        field: The orchestrator's field name of the machine that processed it.
+        field: The orchestrator's field name of the machine that processed it;
+            for a member of a collection, ``items[0]`` or ``items['a']``.
         event: The event's name, as sent.
         arguments: The event's positional and keyword arguments as ``repr``,
             bounded in length (``"()"`` for none).

@@ -6,7 +6,9 @@ and to every machine that joins it later. Their callbacks (``after_transition``,
 ``on_enter_state``, ``after_<event>``, ``on_enter_<state>``, ...) are found and
 called as python-statemachine finds and calls a listener's, with its usual
 parameters, plus the orchestrator (under the class's ``orchestrator_name``,
-``orc`` by default) and the machine's field name (``field``):
+``orc`` by default) and the machine's field name (``field``; for a member of
+a collection field, the collection's name, and
+:func:`~statemachines_orchestrator.coordination.member_key` tells which member):
 
 >>> from statemachine import State, StateMachine
 >>> from statemachines_orchestrator import Orchestrator

@@ -331,8 +331,9 @@ class Orchestrator(metaclass=OrchestratorMeta):
         """Attach python-statemachine listeners to every machine, now and later.
 
         Their callbacks receive python-statemachine's usual parameters, the
-        orchestrator, and the machine's field name as ``field``. Machines that
-        join later (by assignment) get them too; machines that leave
+        orchestrator, and the machine's field name as ``field`` (a collection's
+        name for its members). Machines that join later (by assignment, or
+        into a collection) get them too; machines that leave
         (:meth:`release`, replacement) lose them. See
         :mod:`statemachines_orchestrator.listeners`.
 

@@ -217,23 +217,34 @@ class Trace:
         itself. Events that took no transition end in a cross (``-x``), and a
         note gives the states reached.
         """
-        fields = list(self.orchestrator.machine_classes)
+        declared = type(self.orchestrator).__machine_fields__
+        # A collection's members are participants once they take part (``items[0]``).
+        fields = [name for name, field in declared.items() if field.kind == "single"]
         for r in self.records:
             if r.field not in fields:
                 fields.append(r.field)
+        ids: dict[str, str] = {}
+        for f in fields:
+            base = ident = _mermaid_id(f)
+            taken = set(ids.values())
+            suffix = 1
+            while ident in taken:  # items['a b'] and items['a_b'] share a base
+                ident = f"{base}_{suffix}"
+                suffix += 1
+            ids[f] = ident
         lines = ["sequenceDiagram"]
-        lines += [f"    participant {_mermaid_id(f)} as {_mermaid_text(f)}" for f in fields]
+        lines += [f"    participant {ids[f]} as {_mermaid_text(f)}" for f in fields]
         kept = {id(r) for r in self.records}
         for r in self.records:
             cause = r.cause if r.cause is not None and id(r.cause) in kept else None
-            sender = _mermaid_id(cause.field if cause is not None else r.field)
+            sender = ids[cause.field if cause is not None else r.field]
             arrow = "->>" if r.outcome == TAKEN else "-x"
             text = _mermaid_text(f"{r.event}{r.arguments}")
-            lines.append(f"    {sender}{arrow}{_mermaid_id(r.field)}: {text}")
+            lines.append(f"    {sender}{arrow}{ids[r.field]}: {text}")
             note = f"{r.source!r} to {r.target!r}" if r.outcome == TAKEN else r.outcome
             if r.error:
                 note = f"{note}: {r.error}"
-            lines.append(f"    Note right of {_mermaid_id(r.field)}: {_mermaid_text(note)}")
+            lines.append(f"    Note right of {ids[r.field]}: {_mermaid_text(note)}")
         return "\n".join(lines) + "\n"
 
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from statemachines_orchestrator import Orchestrator
+from statemachines_orchestrator._collections import label, labelled_machines
+from statemachines_orchestrator._fields import LIST, SINGLE
 
 from ._errors import NotAnOrchestratorError
 from ._model import (
@@ -113,22 +115,44 @@ def extract(obj: object, *, trace: TraceLike | None = None) -> OrchestratorGraph
     orc_class, instance = orchestrator_class_of(obj)
     declared = dict(orc_class.machine_classes)
     live: Mapping[str, Any] = instance.machines if instance is not None else {}
-    # A live machine may be of a subclass of the declared class: draw what runs.
-    classes: dict[str, type[Any]] = {
-        name: type(live[name]) if name in live else cls for name, cls in declared.items()
-    }
-
-    clusters = tuple(
-        _cluster(name, machine_class, _active_ids(live.get(name)))
-        for name, machine_class in classes.items()
-    )
+    kinds = {name: field.kind for name, field in orc_class.__machine_fields__.items()}
+    classes: dict[str, type[Any]] = {}  # cluster name -> the machine class it draws
+    clusters: list[MachineCluster] = []
+    members_of: dict[str, list[tuple[int | str, Any]]] = {}
+    if instance is not None:
+        for name, key, machine in labelled_machines(instance):
+            if key is not None:
+                members_of.setdefault(name, []).append((key, machine))
+    for name, declared_class in declared.items():
+        kind = kinds[name]
+        value: Any = live.get(name)
+        if kind == SINGLE:
+            # A live machine may be of a subclass of the declared class: draw what runs.
+            machine_class: type[Any] = declared_class if value is None else value.__class__
+            classes[name] = machine_class
+            clusters.append(_cluster(name, machine_class, _active_ids(value)))
+        elif not value:  # a class's collection, or an empty one: its machine class
+            classes[name] = declared_class
+            shown = declared_class.__name__
+            shown = f"list[{shown}]" if kind == LIST else f"dict[str, {shown}]"
+            clusters.append(replace(_cluster(name, declared_class, frozenset()), class_name=shown))
+        else:  # an instance's collection: one cluster per member, items[0] or items['a']
+            for key, member in members_of[name]:
+                member_name = label(name, key)
+                classes[member_name] = member.__class__
+                clusters.append(_cluster(member_name, member.__class__, _active_ids(member)))
     problems: dict[Problem, None] = {}  # an ordered set
-    edges = _static_edges(orc_class, classes, problems)
+    targets = {**declared, **classes}
+    edges = [
+        edge
+        for edge in _static_edges(orc_class, classes, targets, problems)
+        if edge.target_field in classes  # orc.items.<event>() reaches no one member
+    ]
     if trace is not None:
         edges = _merge_traced(edges, _traced_keys(orc_class, classes, trace, problems))
     return OrchestratorGraph(
         name=orc_class.__name__,
-        machines=clusters,
+        machines=tuple(clusters),
         cross_edges=tuple(edges),
         problems=tuple(problems),
         is_instance=instance is not None,
@@ -320,6 +344,7 @@ def _source_state(method: str, state_ids: frozenset[str]) -> str | None:
 def _static_edges(
     orc_class: type[Orchestrator],
     classes: Mapping[str, type[Any]],
+    targets: Mapping[str, type[Any]],
     problems: dict[Problem, None],
 ) -> list[CrossEdge]:
     edges: dict[tuple[str, str | None, str, str], list[str]] = {}
@@ -329,7 +354,7 @@ def _static_edges(
             calls_by_class[machine_class] = _calls_of(machine_class, problems)
         state_ids = frozenset(str(s.id) for s in _walk_states(machine_class.states))
         for call in calls_by_class[machine_class]:
-            event = _checked_event(orc_class, classes, call, problems)
+            event = _checked_event(orc_class, targets, call, problems)
             if event is None or call.field == source_field:
                 continue  # not an event, or not a call to *another* machine
             key = (source_field, _source_state(call.method, state_ids), call.field, event)
@@ -392,15 +417,25 @@ def _traced_keys(
         cause = record.cause
         if cause is None or cause.field == record.field:
             continue
-        unknown = [name for name in (cause.field, record.field) if name not in classes]
-        if unknown:
-            for name in unknown:
-                owner = orc_class.__name__
-                message = f"a record names the field {name!r}, which {owner} does not have"
-                problems[Problem("trace", message)] = None
+        source, target = _drawn(cause.field, classes), _drawn(record.field, classes)
+        if source is None or target is None:
+            for name, drawn in ((cause.field, source), (record.field, target)):
+                if drawn is None:
+                    owner = orc_class.__name__
+                    message = f"a record names the field {name!r}, which {owner} does not have"
+                    problems[Problem("trace", message)] = None
             continue
-        keys[(cause.field, record.field, record.event)] = None
+        if source != target:
+            keys[(source, target, record.event)] = None
     return list(keys)
+
+
+def _drawn(name: str, classes: Mapping[str, type[Any]]) -> str | None:
+    """The cluster a record's field is drawn in: a member's, or its collection's."""
+    if name in classes:
+        return name
+    collection = name.partition("[")[0]
+    return collection if collection != name and collection in classes else None
 
 
 def _merge_traced(

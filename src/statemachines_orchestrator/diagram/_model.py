@@ -65,8 +65,11 @@ class MachineCluster:
     """One machine field of the orchestrator: its states and transitions.
 
     Attributes:
-        field: The orchestrator's field name (``order``).
-        class_name: The machine class's name (``OrderMachine``).
+        field: The orchestrator's field name (``order``); for a member of a
+            collection of an instance, its label (``items[0]``, ``items['a']``).
+        class_name: The machine class's name (``OrderMachine``); for a
+            collection drawn as its machine class, ``list[Item]`` or
+            ``dict[str, Item]``.
         states: The machine's top-level states, in declaration order.
         transitions: Every transition of the machine, nested states included,
             without the implicit ones that enter a compound or parallel state's
