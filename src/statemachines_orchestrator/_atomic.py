@@ -114,8 +114,13 @@ class Atomic:
 def _same(value: Any, members: Any) -> bool:
     """Whether a collection holds the very ``members`` (same machines, same order or keys)."""
     if isinstance(members, list):
-        return isinstance(value, list) and len(value) == len(members) and all(  # pyright: ignore[reportUnknownArgumentType]
-            a is b for a, b in zip(value, members)  # pyright: ignore[reportUnknownArgumentType]
+        return (
+            isinstance(value, list)
+            and len(value) == len(members)
+            and all(  # pyright: ignore[reportUnknownArgumentType]
+                a is b
+                for a, b in zip(value, members)  # pyright: ignore[reportUnknownArgumentType]
+            )
         )
     return (
         isinstance(value, dict)

@@ -302,7 +302,7 @@ _PATH = "_statemachines_orchestrator_snapshot_path"
 _MODEL_FIELDS = "snapshot_model_fields"
 
 
-def _collect(
+def _collect(  # noqa: PLR0913, PLR0917 - a private helper on the hot path: no options object
     orc: Orchestrator,
     name: str,
     machine: Any,
@@ -322,10 +322,11 @@ def _collect(
             return data
         data = {}
     model = source is not machine
+    owner = _owner(orc, name, machine, source)
     for attribute in attributes:
         if model and attribute == machine.state_field:
             msg = (
-                f"{_owner(orc, name, machine, source)} lists its state field {attribute!r} in "
+                f"{owner} lists its state field {attribute!r} in "
                 f"{declaration}; the snapshot saves the configuration already: remove it "
                 f"from {declaration}"
             )
@@ -334,7 +335,7 @@ def _collect(
             value = getattr(source, attribute)
         except AttributeError:
             msg = (
-                f"{_owner(orc, name, machine, source)} has no attribute {attribute!r}, which its class "
+                f"{owner} has no attribute {attribute!r}, which its class "
                 f"lists in {declaration}; give it a value in __init__ or a class-level default"
             )
             raise SnapshotError(msg) from None
@@ -344,7 +345,7 @@ def _collect(
 
         def fail(path: tuple[Any, ...], bad: Any, attribute: str = attribute) -> None:
             msg = (
-                f"{_owner(orc, name, machine, source)}: attribute {attribute!r}{_path_text(path)} holds "
+                f"{owner}: attribute {attribute!r}{_path_text(path)} holds "
                 f"{type(bad).__qualname__} {bad!r}, which is not JSON data (str, int, finite "
                 f"float, bool, None, list, dict with str keys); store it in a JSON form, or "
                 f"remove {attribute!r} from {declaration}"
@@ -508,7 +509,7 @@ def _upgraded(cls: type[Orchestrator], data: Any, where: str) -> dict[str, Any]:
     return upgraded
 
 
-def restore(cls: type[_O], data: Any, given: dict[str, Any]) -> _O:
+def restore(cls: type[_O], data: Any, given: dict[str, Any]) -> _O:  # noqa: C901 - each kind of snapshot its branch
     """What :meth:`Orchestrator.restore` does."""
     if not given and _psm.FAST:
         common = _restore_common(cls, data)
@@ -655,14 +656,7 @@ def _restore_members(orc: Orchestrator, where: str, saved: dict[str, Any], given
 
     cls = type(orc)
     fields = cls.__machine_fields__
-    for name in given:
-        if fields[name].kind != _SINGLE:
-            msg = (
-                f"{where} got machines for {name!r}, a collection field of "
-                f"{cls.__qualname__}; restore() rebuilds its members from the snapshot: add "
-                f"or replace members after restoring"
-            )
-            raise SnapshotTypeError(msg)
+    _refuse_given_members(cls, where, given)
     singles = {n: e for n, e in saved.items() if fields[n].kind == _SINGLE}
     plans, _fresh, passed = _plans(orc, where, singles, given, collections=False)
     values: list[Any] = []
@@ -693,6 +687,17 @@ def _restore_members(orc: Orchestrator, where: str, saved: dict[str, Any], given
     except BaseException:  # pragma: no cover - _apply sets checked values only
         _joining.release(orc)
         raise
+
+
+def _refuse_given_members(cls: type[Orchestrator], where: str, given: dict[str, Any]) -> None:
+    for name in given:
+        if cls.__machine_fields__[name].kind != _SINGLE:
+            msg = (
+                f"{where} got machines for {name!r}, a collection field of "
+                f"{cls.__qualname__}; restore() rebuilds its members from the snapshot: add "
+                f"or replace members after restoring"
+            )
+            raise SnapshotTypeError(msg)
 
 
 def _members(orc: Orchestrator, where: str, field: MachineField, entry: Any) -> Any:
