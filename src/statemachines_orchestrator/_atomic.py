@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import operator
 from typing import TYPE_CHECKING, Any
 
 from . import _psm
@@ -53,12 +54,12 @@ class Atomic:
     def __init__(self, orc: Orchestrator) -> None:
         self._orc = orc
         self._saved: list[list[_Saved]] = []
-        self._memberships: list[list[tuple[str, Any]]] = []
+        self._memberships: list[list[tuple[str, list[Any] | dict[str, Any]]]] = []
 
     def __enter__(self) -> None:
         orc = self._orc
         machines: dict[str, Any] = {}
-        memberships: list[tuple[str, Any]] = []
+        memberships: list[tuple[str, list[Any] | dict[str, Any]]] = []
         for name, key, machine in labelled_machines(orc):
             machines[label(name, key)] = machine
         for name, field in type(orc).__machine_fields__.items():
@@ -111,22 +112,17 @@ class Atomic:
             _restore_data(machine.model, model)
 
 
-def _same(value: Any, members: Any) -> bool:
+def _same(value: Any, members: list[Any] | dict[str, Any]) -> bool:
     """Whether a collection holds the very ``members`` (same machines, same order or keys)."""
     if isinstance(members, list):
-        return (
-            isinstance(value, list)
-            and len(value) == len(members)
-            and all(  # pyright: ignore[reportUnknownArgumentType]
-                a is b
-                for a, b in zip(value, members)  # pyright: ignore[reportUnknownArgumentType]
-            )
-        )
-    return (
-        isinstance(value, dict)
-        and value.keys() == members.keys()  # pyright: ignore[reportUnknownMemberType]
-        and all(value[k] is m for k, m in members.items())  # pyright: ignore[reportUnknownVariableType]
-    )
+        if not isinstance(value, list):
+            return False
+        now: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return len(now) == len(members) and all(map(operator.is_, now, members))
+    if not isinstance(value, dict):
+        return False
+    keyed: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
+    return keyed.keys() == members.keys() and all(keyed[k] is m for k, m in members.items())
 
 
 def atomic(orc: Orchestrator) -> Atomic:

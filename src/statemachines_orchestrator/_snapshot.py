@@ -710,7 +710,7 @@ def _members(orc: Orchestrator, where: str, field: MachineField, entry: Any) -> 
                 f"list of machine snapshots, got {type(entry).__qualname__} {entry!r:.80}"
             )
             raise SnapshotTypeError(msg)
-        items = cast("list[Any]", entry)
+        items: list[Any] = entry
         plans = [_plan(where, f"{name}[{i}]", field, item, None) for i, item in enumerate(items)]
         built = _build(orc, plans, {}, all_fields=False)
         return [built[str(i)] for i in range(len(plans))]
@@ -721,7 +721,7 @@ def _members(orc: Orchestrator, where: str, field: MachineField, entry: Any) -> 
             f"{entry!r:.80}"
         )
         raise SnapshotTypeError(msg)
-    keyed = cast("dict[Any, Any]", entry)
+    keyed: dict[Any, Any] = entry
     for key in keyed:
         if key.__class__ is not str:
             msg = (
