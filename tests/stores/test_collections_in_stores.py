@@ -16,6 +16,12 @@ class BoomError(Exception):
     """Raised inside a unit of work's block."""
 
 
+def _fail_after_adding(backend: Backend) -> None:
+    with backend.transaction(Depot, "depot-1") as depot:
+        depot.lockers["b"] = Parcel()
+        raise BoomError
+
+
 def _states(depot: Depot) -> tuple[list[object], dict[str, object]]:
     return (
         [(p.current_state_value, p.weight) for p in depot.parcels],
@@ -42,7 +48,6 @@ def test_a_unit_of_work_round_trips_the_members_of_collections(backend: Backend)
         [("shipped", 7)],
         {"a": ("shipped", 0)},
     )
-    with pytest.raises(BoomError), backend.transaction(Depot, "depot-1") as depot:
-        depot.lockers["b"] = Parcel()
-        raise BoomError
+    with pytest.raises(BoomError):
+        _fail_after_adding(backend)
     assert list(backend.load(Depot, "depot-1").lockers) == ["a"]

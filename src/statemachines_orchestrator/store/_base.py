@@ -425,7 +425,7 @@ async def activate_initial_states(orc: Orchestrator) -> None:
 
     Members of collections included.
     """
-    from .._collections import labelled_machines  # noqa: PLC0415 - only for async stores
+    from statemachines_orchestrator._collections import labelled_machines  # noqa: PLC0415
 
     for _name, _key, machine in labelled_machines(orc):
         if machine.current_state_value is None:
