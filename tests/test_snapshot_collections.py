@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, Callable
 
@@ -10,6 +11,7 @@ from statemachine import State, StateMachine
 
 from statemachines_orchestrator import (
     MachineAlreadyOrchestratedError,
+    MachineBusyError,
     MachineDataNotSerializableError,
     MachineTypeMismatchError,
     Orchestrator,
@@ -289,3 +291,71 @@ def test_atomic_nested_blocks_restore_their_own_membership() -> None:
             fail_in_block(desk, lambda: add("b"))
         assert list(desk.trays) == ["in", "a"]
     assert list(desk.trays) == ["in", "a"]
+
+
+# --------------------------------------------------------------------------- async engine
+
+
+class Slow(StateMachine):
+    """A machine with an async callback, so it runs on the async engine."""
+
+    a = State(initial=True)
+    b = State()
+    go = a.to(b) | b.to(a)
+
+    async def on_go(self) -> None:
+        pass
+
+
+class Lab(Orchestrator):
+    """Async machines in a list and in a dict."""
+
+    line: list[Slow]
+    bench: dict[str, Slow]
+
+
+async def _started() -> Slow:
+    machine = Slow()
+    await machine.activate_initial_state()
+    return machine
+
+
+async def _fail_in_async_block(lab: Lab) -> None:
+    with lab.atomic():
+        await lab.bench["x"].send("go")
+        lab.line.append(await _started())
+        raise BoomError
+
+
+def _values(lab: Lab) -> tuple[list[Any], dict[str, Any]]:
+    return (
+        [m.current_state_value for m in lab.line],
+        {k: m.current_state_value for k, m in lab.bench.items()},
+    )
+
+
+def test_async_members_snapshot_restore_and_roll_back() -> None:
+    async def scenario() -> tuple[str, list[Any]]:
+        lab = Lab([await _started(), await _started()], {"x": await _started()})
+        await lab.line[1].send("go")
+        pending = lab.bench["x"].send("go")
+        with pytest.raises(MachineBusyError) as info:
+            lab.snapshot()
+        await pending
+        data = json.loads(json.dumps(lab.snapshot()))
+        restored = Lab.restore(data)
+        seen = [_values(restored)]
+        await restored.line[0].send("go")
+        seen.append(_values(restored))
+        with pytest.raises(BoomError):
+            await _fail_in_async_block(restored)
+        seen.append(_values(restored))
+        return str(info.value), seen
+
+    message, seen = asyncio.run(scenario())
+    assert "machine \"bench['x']\" has events waiting" in message
+    assert seen == [
+        (["a", "b"], {"x": "b"}),
+        (["b", "b"], {"x": "b"}),
+        (["b", "b"], {"x": "b"}),
+    ]
