@@ -359,3 +359,13 @@ def test_async_members_snapshot_restore_and_roll_back() -> None:
         (["b", "b"], {"x": "b"}),
         (["b", "b"], {"x": "b"}),
     ]
+
+
+def test_atomic_leaves_an_orchestrator_released_in_the_block_released() -> None:
+    desk = Desk({"in": Noted()})
+    tray = desk.trays["in"]
+    with pytest.raises(BoomError):
+        fail_in_block(desk, tray.go, desk.release)
+    assert desk.machines == {}
+    assert tray.current_state_value == "idle"  # its state rolled back all the same
+    assert Desk({"in": tray}).trays["in"] is tray  # and it is free

@@ -104,7 +104,8 @@ class Atomic:
         for name, members in memberships:
             # The members of the start, in their order (or under their keys): the
             # machines that joined in the block leave (unwired), those that left return.
-            if not _same(vars(orc).get(name), members):
+            value = vars(orc).get(name)
+            if value is not None and not _same(value, members):  # None: released in the block
                 setattr(orc, name, members)
         for machine, state, data, model in saved:
             _psm.restore_captured(machine, state)
@@ -115,14 +116,8 @@ class Atomic:
 def _same(value: Any, members: list[Any] | dict[str, Any]) -> bool:
     """Whether a collection holds the very ``members`` (same machines, same order or keys)."""
     if isinstance(members, list):
-        if not isinstance(value, list):
-            return False
-        now: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
-        return len(now) == len(members) and all(map(operator.is_, now, members))
-    if not isinstance(value, dict):
-        return False
-    keyed: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
-    return keyed.keys() == members.keys() and all(keyed[k] is m for k, m in members.items())
+        return len(value) == len(members) and all(map(operator.is_, value, members))
+    return value.keys() == members.keys() and all(value[k] is m for k, m in members.items())
 
 
 def atomic(orc: Orchestrator) -> Atomic:
