@@ -20,6 +20,7 @@ from statemachines_orchestrator import (
     built,
 )
 
+from . import coordination_machines as cm
 from . import snapshot_machines as sm
 
 
@@ -369,3 +370,13 @@ def test_atomic_leaves_an_orchestrator_released_in_the_block_released() -> None:
     assert desk.machines == {}
     assert tray.current_state_value == "idle"  # its state rolled back all the same
     assert Desk({"in": tray}).trays["in"] is tray  # and it is free
+
+
+def test_a_restored_fan_in_keeps_counting_the_restored_members() -> None:
+    shipment = cm.Shipment(cm.Order(), [cm.Item(), cm.Item()])
+    shipment.items[0].ship()
+    restored = cm.Shipment.restore(json.loads(json.dumps(shipment.snapshot())))
+    assert restored.order.current_state_value == "waiting"
+    restored.items[1].ship()  # the last one: the fan-in sends "finish"
+    assert restored.order.current_state_value == "complete"
+    assert restored.order.completions == 1
