@@ -380,3 +380,12 @@ def test_a_restored_fan_in_keeps_counting_the_restored_members() -> None:
     restored.items[1].ship()  # the last one: the fan-in sends "finish"
     assert restored.order.current_state_value == "complete"
     assert restored.order.completions == 1
+
+
+def test_a_member_whose_model_holds_no_state_of_its_class_is_named() -> None:
+    s = street()
+    s.doors[1].model.state = "ajar"
+    with pytest.raises(
+        SnapshotError, match=r"machine 'doors\[1\]' \(Door\) holds the state value"
+    ):
+        s.snapshot()

@@ -236,24 +236,36 @@ def snapshot(orc: Orchestrator) -> dict[str, Any]:
     cls = type(orc)
     own = vars(orc)
     machines: dict[str, Any] = {}
-    for name, field in cls.__machine_fields__.items():
-        value = own.get(name)
-        if value is None:
+    for name in cls.__machine_fields__:
+        machine = own.get(name)
+        if machine is None:
             msg = f"cannot snapshot a released {cls.__qualname__}: it holds no machine"
             raise SnapshotError(msg)
-        if field.kind == "single":
-            machines[name] = _entry(orc, name, value)
-        elif isinstance(value, list):
-            # A list field: one entry per member, in order (see docs/snapshots.md).
-            items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
-            machines[name] = [
-                _entry(orc, f"{name}[{i}]", machine) for i, machine in enumerate(items)
-            ]
-        else:
-            entries: dict[str, Any] = value
-            machines[name] = {
-                key: _entry(orc, f"{name}[{key!r}]", machine) for key, machine in entries.items()
-            }
+        if isinstance(machine, (list, dict)):
+            machines[name] = _collection_entries(orc, name, machine)
+            continue
+        # A single field, inline (as _entry() does for members): the common case.
+        machine_cls: type[Any] = machine.__class__
+        info: MachineInfo | None = machine_cls.__dict__.get(_INFO)
+        if info is None:
+            info = machine_info(machine_cls)
+        try:
+            state = _psm.read_state(machine, info.shape)
+        except KeyError as exc:
+            _refuse_value(orc, name, machine, exc)
+        if state is None:
+            refuse_busy(orc, name, machine)
+        ids, history, finished = state
+        machines[name] = {
+            "class": info.path,
+            "configuration": ids,
+            "history": history,
+            "finished": finished,
+            "data": _collect(orc, name, machine, machine, info.fields) if info.fields else {},
+            "model": _collect(orc, name, machine, machine.model, info.model_fields, _MODEL_FIELDS)
+            if info.model_fields
+            else {},
+        }
     path: str | None = cls.__dict__.get(_PATH)
     if path is None:
         path = class_path(cls)
@@ -266,9 +278,25 @@ def snapshot(orc: Orchestrator) -> dict[str, Any]:
     }
 
 
+def _collection_entries(orc: Orchestrator, name: str, value: Any) -> Any:
+    """The entries of a collection field: a list in order, or a dict by member key."""
+    if isinstance(value, list):
+        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return [_entry(orc, f"{name}[{i}]", machine) for i, machine in enumerate(items)]
+    entries: dict[str, Any] = value
+    return {key: _entry(orc, f"{name}[{key!r}]", machine) for key, machine in entries.items()}
+
+
+def _refuse_value(orc: Orchestrator, name: str, machine: Any, exc: KeyError) -> NoReturn:
+    msg = (
+        f"{type(orc).__qualname__}: machine {name!r} ({type(machine).__qualname__}) holds the "
+        f"state value {exc.args[0]!r} in its model, which is no state of its class"
+    )
+    raise SnapshotError(msg) from None
+
+
 def _entry(orc: Orchestrator, name: str, machine: Any) -> dict[str, Any]:
-    """The snapshot of one machine (``name`` is its field, or ``field[key]`` for a member)."""
-    cls = type(orc)
+    """The snapshot of one member (``name`` is ``field[key]``); snapshot() inlines it."""
     machine_cls: type[Any] = machine.__class__
     info: MachineInfo | None = machine_cls.__dict__.get(_INFO)
     if info is None:
@@ -276,11 +304,7 @@ def _entry(orc: Orchestrator, name: str, machine: Any) -> dict[str, Any]:
     try:
         state = _psm.read_state(machine, info.shape)
     except KeyError as exc:
-        msg = (
-            f"{cls.__qualname__}: machine {name!r} ({machine_cls.__qualname__}) holds the "
-            f"state value {exc.args[0]!r} in its model, which is no state of its class"
-        )
-        raise SnapshotError(msg) from None
+        _refuse_value(orc, name, machine, exc)
     if state is None:
         refuse_busy(orc, name, machine)
     ids, history, finished = state
