@@ -160,3 +160,17 @@ if PSM3:
 
         player: Player
         remote: Remote
+
+
+class Street(Orchestrator):
+    """An alarm and a list of doors: a collection field in snapshots."""
+
+    alarm: Alarm
+    doors: list[Door]
+
+
+class Block(Orchestrator):
+    """Doors keyed by name, and lamps the orchestrator builds (an empty list by default)."""
+
+    doors: dict[str, Door]
+    lamps: list[Lamp] = built(factory=list)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Callable
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -99,3 +100,71 @@ if PSM3:
         check_restore_is_faithful(
             lambda: sm.Den(player=sm.Player(), remote=sm.Remote()), steps, cut
         )
+
+
+StreetStep = tuple[Any, str]
+"""(``"alarm"`` or a door's index, event name), or ``("add", "")``, ``("drop", index)``."""
+
+STREET_STEPS = st.one_of(
+    st.tuples(st.just("alarm"), st.sampled_from(["arm", "disarm", "ring"])),
+    st.tuples(
+        st.integers(min_value=0, max_value=3),
+        st.sampled_from(["open", "close", "lock", "unlock", "smash"]),
+    ),
+    st.tuples(st.just("add"), st.just("")),
+    st.tuples(st.just("drop"), st.sampled_from(["0", "1", "2"])),
+)
+
+
+def replay_street(street: sm.Street, steps: list[StreetStep]) -> list[Any]:
+    """Send ``steps`` to a street (changing its doors too); return each step's outcome."""
+    outcomes: list[Any] = []
+    for target, event in steps:
+        try:
+            if target == "add":
+                street.doors.append(sm.Door())
+            elif target == "drop":
+                street.doors.pop(int(event))
+            elif target == "alarm":
+                street.alarm.send(event)
+            else:
+                street.doors[target].send(event)
+            outcome: Any = "ok"
+        except Exception as exc:  # noqa: BLE001 - the outcome compared is the exception's type
+            outcome = type(exc).__name__
+        outcomes.append((outcome, street.snapshot()["machines"]))
+    return outcomes
+
+
+def fail_in_block(street: sm.Street, steps: list[StreetStep]) -> None:
+    """Replay ``steps`` in an atomic block of ``street``, then raise LookupError."""
+    with street.atomic():
+        replay_street(street, steps)
+        raise LookupError
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    start=st.integers(min_value=0, max_value=3),
+    steps=st.lists(STREET_STEPS, max_size=14),
+    cut=st.integers(min_value=0, max_value=14),
+)
+def test_list_collections_restore_faithfully(
+    start: int, steps: list[StreetStep], cut: int
+) -> None:
+    """A list of doors: members saved in order, restored wired; members come and go."""
+    cut = min(cut, len(steps))
+    original = sm.Street(sm.Alarm(), [sm.Door() for _ in range(start)])
+    replay_street(original, steps[:cut])
+    text = json.dumps(original.snapshot())
+    restored = sm.Street.restore(json.loads(text))
+    assert restored.snapshot() == json.loads(text)
+    assert replay_street(restored, steps[cut:]) == replay_street(original, steps[cut:])
+    assert restored.snapshot() == original.snapshot()
+    # An atomic block that fails rolls members and membership back to its start.
+    before = restored.snapshot()
+    doors = list(restored.doors)
+    with pytest.raises(LookupError):
+        fail_in_block(restored, steps)
+    assert restored.snapshot() == before
+    assert all(a is b for a, b in zip(restored.doors, doors))

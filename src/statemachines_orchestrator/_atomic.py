@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import operator
 from typing import TYPE_CHECKING, Any
 
 from . import _psm
+from ._collections import label, labelled_machines
 from ._snapshot import declared_fields
 from .exceptions import MachineBusyError
 
@@ -47,15 +49,25 @@ class Atomic:
     and nested blocks each roll back to their own start).
     """
 
-    __slots__ = ("_orc", "_saved")
+    __slots__ = ("_memberships", "_orc", "_saved")
 
     def __init__(self, orc: Orchestrator) -> None:
         self._orc = orc
         self._saved: list[list[_Saved]] = []
+        self._memberships: list[list[tuple[str, list[Any] | dict[str, Any]]]] = []
 
     def __enter__(self) -> None:
         orc = self._orc
-        machines = dict(orc.machines)
+        machines: dict[str, Any] = {}
+        memberships: list[tuple[str, list[Any] | dict[str, Any]]] = []
+        for name, key, machine in labelled_machines(orc):
+            machines[label(name, key)] = machine
+        for name, field in type(orc).__machine_fields__.items():
+            value = vars(orc).get(name)
+            if field.kind == "list" and value is not None:
+                memberships.append((name, list(value)))
+            elif field.kind == "dict" and value is not None:
+                memberships.append((name, dict(value)))
         for name, machine in machines.items():
             if _psm.is_processing(machine):
                 msg = (
@@ -76,6 +88,7 @@ class Atomic:
                 )
             )
         self._saved.append(saved)
+        self._memberships.append(memberships)
 
     def __exit__(
         self,
@@ -84,12 +97,27 @@ class Atomic:
         traceback: TracebackType | None,
     ) -> None:
         saved = self._saved.pop()
+        memberships = self._memberships.pop()
         if exc_type is None:
             return
+        orc = self._orc
+        for name, members in memberships:
+            # The members of the start, in their order (or under their keys): the
+            # machines that joined in the block leave (unwired), those that left return.
+            value = vars(orc).get(name)
+            if value is not None and not _same(value, members):  # None: released in the block
+                setattr(orc, name, members)
         for machine, state, data, model in saved:
             _psm.restore_captured(machine, state)
             _restore_data(machine, data)
             _restore_data(machine.model, model)
+
+
+def _same(value: Any, members: list[Any] | dict[str, Any]) -> bool:
+    """Whether a collection holds the very ``members`` (same machines, same order or keys)."""
+    if isinstance(members, list):
+        return len(value) == len(members) and all(map(operator.is_, value, members))
+    return value.keys() == members.keys() and all(value[k] is m for k, m in members.items())
 
 
 def atomic(orc: Orchestrator) -> Atomic:

@@ -240,8 +240,13 @@ def _check_pairs(orc: Orchestrator, machines: Sequence[Any], where: Callable[[in
 # --------------------------------------------------------------------------- building
 
 
-def setup(orc: Orchestrator, values: tuple[Any, ...], cls: type[Orchestrator]) -> None:
-    """The general path of every generated ``__init__``: collections and fan-ins here."""
+def setup(
+    orc: Orchestrator, values: tuple[Any, ...], cls: type[Orchestrator], *, post_init: bool = True
+) -> None:
+    """The general path of every generated ``__init__``: collections and fan-ins here.
+
+    ``post_init=False`` (restoring a snapshot) skips ``__post_init__``.
+    """
     if type(orc) is cls and cls.__orchestrator_pending__:
         _joining.resolve(cls)
     if type(orc) is not cls or not coordinated(cls):
@@ -278,7 +283,7 @@ def setup(orc: Orchestrator, values: tuple[Any, ...], cls: type[Orchestrator]) -
         spans.append((field, len(machines), keys))
         machines += group
         stored[field.name] = value
-    _join(orc, stored, machines, spans)
+    _join(orc, stored, machines, spans, post_init=post_init)
 
 
 def _build(orc: Orchestrator, field: MachineField) -> Any:
@@ -309,6 +314,8 @@ def _join(
     stored: dict[str, Any],
     machines: list[Any],
     spans: list[tuple[MachineField, int, list[Key]]],
+    *,
+    post_init: bool = True,
 ) -> None:
     """Check the whole set, then claim and wire it with one mark; store the fields."""
     where = _where(spans)
@@ -330,7 +337,7 @@ def _join(
     for name, field in type(orc).__machine_fields__.items():
         own[name] = _wrap(field, stored[name], mark)
     _started(orc)
-    if type(orc).__orchestrator_post_init__:
+    if post_init and type(orc).__orchestrator_post_init__:
         _joining.post_init(orc)
 
 

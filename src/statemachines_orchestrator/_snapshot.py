@@ -241,6 +241,10 @@ def snapshot(orc: Orchestrator) -> dict[str, Any]:
         if machine is None:
             msg = f"cannot snapshot a released {cls.__qualname__}: it holds no machine"
             raise SnapshotError(msg)
+        if isinstance(machine, (list, dict)):
+            machines[name] = _collection_entries(orc, name, machine)
+            continue
+        # A single field, inline (as _entry() does for members): the common case.
         machine_cls: type[Any] = machine.__class__
         info: MachineInfo | None = machine_cls.__dict__.get(_INFO)
         if info is None:
@@ -248,11 +252,7 @@ def snapshot(orc: Orchestrator) -> dict[str, Any]:
         try:
             state = _psm.read_state(machine, info.shape)
         except KeyError as exc:
-            msg = (
-                f"{cls.__qualname__}: machine {name!r} ({machine_cls.__qualname__}) holds the "
-                f"state value {exc.args[0]!r} in its model, which is no state of its class"
-            )
-            raise SnapshotError(msg) from None
+            _refuse_value(orc, name, machine, exc)
         if state is None:
             refuse_busy(orc, name, machine)
         ids, history, finished = state
@@ -261,8 +261,8 @@ def snapshot(orc: Orchestrator) -> dict[str, Any]:
             "configuration": ids,
             "history": history,
             "finished": finished,
-            "data": _collect(orc, name, machine, info.fields) if info.fields else {},
-            "model": _collect(orc, name, machine.model, info.model_fields, _MODEL_FIELDS)
+            "data": _collect(orc, name, machine, machine, info.fields) if info.fields else {},
+            "model": _collect(orc, name, machine, machine.model, info.model_fields, _MODEL_FIELDS)
             if info.model_fields
             else {},
         }
@@ -278,15 +278,58 @@ def snapshot(orc: Orchestrator) -> dict[str, Any]:
     }
 
 
+def _collection_entries(orc: Orchestrator, name: str, value: Any) -> Any:
+    """The entries of a collection field: a list in order, or a dict by member key."""
+    if isinstance(value, list):
+        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return [_entry(orc, f"{name}[{i}]", machine) for i, machine in enumerate(items)]
+    entries: dict[str, Any] = value
+    return {key: _entry(orc, f"{name}[{key!r}]", machine) for key, machine in entries.items()}
+
+
+def _refuse_value(orc: Orchestrator, name: str, machine: Any, exc: KeyError) -> NoReturn:
+    msg = (
+        f"{type(orc).__qualname__}: machine {name!r} ({type(machine).__qualname__}) holds the "
+        f"state value {exc.args[0]!r} in its model, which is no state of its class"
+    )
+    raise SnapshotError(msg) from None
+
+
+def _entry(orc: Orchestrator, name: str, machine: Any) -> dict[str, Any]:
+    """The snapshot of one member (``name`` is ``field[key]``); snapshot() inlines it."""
+    machine_cls: type[Any] = machine.__class__
+    info: MachineInfo | None = machine_cls.__dict__.get(_INFO)
+    if info is None:
+        info = machine_info(machine_cls)
+    try:
+        state = _psm.read_state(machine, info.shape)
+    except KeyError as exc:
+        _refuse_value(orc, name, machine, exc)
+    if state is None:
+        refuse_busy(orc, name, machine)
+    ids, history, finished = state
+    return {
+        "class": info.path,
+        "configuration": ids,
+        "history": history,
+        "finished": finished,
+        "data": _collect(orc, name, machine, machine, info.fields) if info.fields else {},
+        "model": _collect(orc, name, machine, machine.model, info.model_fields, _MODEL_FIELDS)
+        if info.model_fields
+        else {},
+    }
+
+
 _PATH = "_statemachines_orchestrator_snapshot_path"
 """The attribute of an orchestrator class's own ``__dict__`` caching its import path."""
 
 _MODEL_FIELDS = "snapshot_model_fields"
 
 
-def _collect(
+def _collect(  # noqa: PLR0913, PLR0917 - a private helper on the hot path: no options object
     orc: Orchestrator,
     name: str,
+    machine: Any,
     source: Any,
     attributes: tuple[str, ...],
     declaration: str = "snapshot_fields",
@@ -302,12 +345,12 @@ def _collect(
         else:
             return data
         data = {}
-    machine = vars(orc)[name]
     model = source is not machine
+    owner = _owner(orc, name, machine, source)
     for attribute in attributes:
         if model and attribute == machine.state_field:
             msg = (
-                f"{_owner(orc, name, source)} lists its state field {attribute!r} in "
+                f"{owner} lists its state field {attribute!r} in "
                 f"{declaration}; the snapshot saves the configuration already: remove it "
                 f"from {declaration}"
             )
@@ -316,7 +359,7 @@ def _collect(
             value = getattr(source, attribute)
         except AttributeError:
             msg = (
-                f"{_owner(orc, name, source)} has no attribute {attribute!r}, which its class "
+                f"{owner} has no attribute {attribute!r}, which its class "
                 f"lists in {declaration}; give it a value in __init__ or a class-level default"
             )
             raise SnapshotError(msg) from None
@@ -326,7 +369,7 @@ def _collect(
 
         def fail(path: tuple[Any, ...], bad: Any, attribute: str = attribute) -> None:
             msg = (
-                f"{_owner(orc, name, source)}: attribute {attribute!r}{_path_text(path)} holds "
+                f"{owner}: attribute {attribute!r}{_path_text(path)} holds "
                 f"{type(bad).__qualname__} {bad!r}, which is not JSON data (str, int, finite "
                 f"float, bool, None, list, dict with str keys); store it in a JSON form, or "
                 f"remove {attribute!r} from {declaration}"
@@ -337,9 +380,8 @@ def _collect(
     return data
 
 
-def _owner(orc: Orchestrator, name: str, source: Any) -> str:
+def _owner(orc: Orchestrator, name: str, machine: Any, source: Any) -> str:
     """How errors name a machine (or its model) of ``orc``."""
-    machine = vars(orc)[name]
     owner = "machine" if source is machine else "model of machine"
     return f"{type(orc).__qualname__}: {owner} {name!r} ({type(machine).__qualname__})"
 
@@ -491,7 +533,7 @@ def _upgraded(cls: type[Orchestrator], data: Any, where: str) -> dict[str, Any]:
     return upgraded
 
 
-def restore(cls: type[_O], data: Any, given: dict[str, Any]) -> _O:
+def restore(cls: type[_O], data: Any, given: dict[str, Any]) -> _O:  # noqa: C901 - each kind of snapshot its branch
     """What :meth:`Orchestrator.restore` does."""
     if not given and _psm.FAST:
         common = _restore_common(cls, data)
@@ -511,6 +553,9 @@ def restore(cls: type[_O], data: Any, given: dict[str, Any]) -> _O:
     saved: dict[str, Any] = top["machines"]
     _check_names(cls, where, saved, given)
     orc: _O = cls.__new__(cls)
+    if any(field.kind != _SINGLE for field in fields.values()):
+        _restore_members(orc, where, saved, given)
+        return orc
     # Everything is checked before anything is built, and built before anything is wired.
     plans, fresh, passed = _plans(orc, where, saved, given)
     machines = _build(orc, plans, passed)
@@ -619,6 +664,99 @@ _COMMON = "_statemachines_orchestrator_snapshot_common"
 
 _NO_STATE = object()
 
+_SINGLE = "single"
+_LIST = "list"
+
+
+def _restore_members(orc: Orchestrator, where: str, saved: dict[str, Any], given: Any) -> None:
+    """:func:`restore` for an orchestrator class with collection fields.
+
+    Every entry is checked, every saved machine and member built (no entry
+    action runs), then all of them are checked, claimed and wired in one pass,
+    as the generated ``__init__`` does for collections: on any failure,
+    nothing stays owned.
+    """
+    from . import _collections  # noqa: PLC0415 - imports this module's neighbours
+
+    cls = type(orc)
+    fields = cls.__machine_fields__
+    _refuse_given_members(cls, where, given)
+    singles = {n: e for n, e in saved.items() if fields[n].kind == _SINGLE}
+    plans, _fresh, passed = _plans(orc, where, singles, given, collections=False)
+    values: list[Any] = []
+    built = _build(orc, plans, passed)
+    for name, field in fields.items():
+        if field.kind == _SINGLE:
+            values.append(built.get(name, field.built))
+        elif name in saved:
+            values.append(_members(orc, where, field, saved[name]))
+        elif field.built is None:
+            msg = (
+                f"{where}: the snapshot lacks collection field {name!r}; give the field a "
+                f"built() default (it is then built fresh), or register an upgrade that "
+                f"adds it (statemachines_orchestrator.snapshot.upgrade)"
+            )
+            raise SnapshotError(msg)
+        else:
+            values.append(field.built)
+    try:
+        _collections.setup(orc, tuple(values), cls, post_init=False)
+    except BaseException:
+        vars(orc).clear()
+        raise
+    try:
+        for plan in plans:
+            if plan.given is not None:
+                _apply(plan.given, plan)
+    except BaseException:  # pragma: no cover - _apply sets checked values only
+        _joining.release(orc)
+        raise
+
+
+def _refuse_given_members(cls: type[Orchestrator], where: str, given: dict[str, Any]) -> None:
+    for name in given:
+        if cls.__machine_fields__[name].kind != _SINGLE:
+            msg = (
+                f"{where} got machines for {name!r}, a collection field of "
+                f"{cls.__qualname__}; restore() rebuilds its members from the snapshot: add "
+                f"or replace members after restoring"
+            )
+            raise SnapshotTypeError(msg)
+
+
+def _members(orc: Orchestrator, where: str, field: MachineField, entry: Any) -> Any:
+    """Check and build the members of one collection field's entry (a list or a dict)."""
+    name = field.name
+    if field.kind == _LIST:
+        if entry.__class__ is not list:
+            msg = (
+                f"{where}: collection field {name!r} is a list, so its snapshot must be a "
+                f"list of machine snapshots, got {type(entry).__qualname__} {entry!r:.80}"
+            )
+            raise SnapshotTypeError(msg)
+        items: list[Any] = entry
+        plans = [_plan(where, f"{name}[{i}]", field, item, None) for i, item in enumerate(items)]
+        built = _build(orc, plans, {}, all_fields=False)
+        return [built[str(i)] for i in range(len(plans))]
+    if entry.__class__ is not dict:
+        msg = (
+            f"{where}: collection field {name!r} is a dict, so its snapshot must be a dict of "
+            f"member key (str) to machine snapshot, got {type(entry).__qualname__} "
+            f"{entry!r:.80}"
+        )
+        raise SnapshotTypeError(msg)
+    keyed: dict[Any, Any] = entry
+    for key in keyed:
+        if key.__class__ is not str:
+            msg = (
+                f"{where}: collection field {name!r} holds the member key {key!r} "
+                f"({type(key).__qualname__}); member keys are str"
+            )
+            raise SnapshotTypeError(msg)
+    plans = [_plan(where, f"{name}[{key!r}]", field, item, None) for key, item in keyed.items()]
+    built = _build(orc, plans, {}, all_fields=False)
+    return {key: built[str(i)] for i, key in enumerate(keyed)}
+
 
 class _CommonInfo:
     """What :func:`_restore_common` needs of an orchestrator class whose machines are flat."""
@@ -644,6 +782,8 @@ def _common_info(cls: type[Orchestrator]) -> _CommonInfo | None:
         return None
     machines: list[tuple[str, type[Any], MachineInfo]] = []
     for name, field in cls.__machine_fields__.items():
+        if field.kind != _SINGLE:
+            return None
         machine_cls: type[Any] = field.expected_class
         try:
             info = machine_info(machine_cls)
@@ -679,13 +819,23 @@ def _check_names(
 
 
 def _plans(
-    orc: Orchestrator, where: str, saved: dict[str, Any], given: dict[str, Any]
+    orc: Orchestrator,
+    where: str,
+    saved: dict[str, Any],
+    given: dict[str, Any],
+    *,
+    collections: bool = True,
 ) -> tuple[list[_Plan], list[MachineField], dict[str, Any]]:
-    """Check every saved machine and every machine given; build nothing."""
+    """Check every saved machine and every machine given; build nothing.
+
+    With ``collections=False``, collection fields are left to the caller.
+    """
     plans: list[_Plan] = []
     fresh: list[MachineField] = []
     passed: dict[str, Any] = {}
     for name, field in type(orc).__machine_fields__.items():
+        if not collections and field.kind != _SINGLE:
+            continue
         machine = given.get(name)
         if machine is not None:
             _joining.check_machine(orc, field, machine, passed)
@@ -710,10 +860,16 @@ def _plans(
     return plans, fresh, passed
 
 
-def _build(orc: Orchestrator, plans: list[_Plan], passed: dict[str, Any]) -> dict[str, Any]:
-    """Build the saved machines the caller did not pass, in their saved state; no wiring."""
+def _build(
+    orc: Orchestrator, plans: list[_Plan], passed: dict[str, Any], *, all_fields: bool = True
+) -> dict[str, Any]:
+    """Build the saved machines the caller did not pass, in their saved state; no wiring.
+
+    With ``all_fields=False`` (a collection's members), machines are keyed by
+    their plan's index, as a str.
+    """
     machines: dict[str, Any] = {}
-    for plan in plans:
+    for index, plan in enumerate(plans):
         if plan.given is None:
             machine_cls: Any = plan.field.expected_class
             # Fresh, unowned, on a model of its own: nothing check_machine() would refuse.
@@ -722,7 +878,9 @@ def _build(orc: Orchestrator, plans: list[_Plan], passed: dict[str, Any]) -> dic
                 _psm.write_history(machine, plan.shape, plan.history, finished=plan.finished)
             if plan.data or plan.model:
                 _apply_data(machine, plan)
-            machines[plan.field.name] = machine
+            machines[plan.field.name if all_fields else str(index)] = machine
+    if not all_fields:
+        return machines
     for name in type(orc).__machine_fields__:
         if name in passed:
             machines[name] = passed[name]

@@ -268,8 +268,9 @@ class Orchestrator(metaclass=OrchestratorMeta):
     def snapshot(self) -> dict[str, Any]:
         """Save every machine's configuration, history, finished flag and data as JSON data.
 
-        ``json.loads(json.dumps(s)) == s`` holds for the result. See
-        :doc:`/snapshots` for the format, and what is (not) saved.
+        ``json.loads(json.dumps(s)) == s`` holds for the result. A collection
+        field saves a list (or a dict by member key) of its members' entries.
+        See :doc:`/snapshots` for the format, and what is (not) saved.
 
         Returns:
             The snapshot: a dict of plain JSON types, for :meth:`restore`.
@@ -301,6 +302,8 @@ class Orchestrator(metaclass=OrchestratorMeta):
                 or with constructor arguments), by field name; they take the
                 saved configuration. The others are built from their field's
                 class with no arguments, without entering their initial state.
+                Single fields only: a collection's members are always built
+                from the snapshot (:class:`SnapshotTypeError` otherwise).
 
         Returns:
             A new orchestrator of this class.
@@ -318,8 +321,9 @@ class Orchestrator(metaclass=OrchestratorMeta):
 
         Example: ``with orc.atomic(): orc.order.place()``. When the block
         raises, each machine gets back the configuration, history, finished
-        flag, snapshot fields and queues it had when the block began, and the
-        exception propagates. Blocks nest; each rolls back to its own start.
+        flag, snapshot fields and queues it had when the block began, each
+        collection field its members of then, and the exception propagates.
+        Blocks nest; each rolls back to its own start.
         Side effects outside the machines are not undone.
 
         Raises:

@@ -166,3 +166,23 @@ class Counter(Orchestrator):
     """One tally."""
 
     tally: Tally = built(factory=Tally)
+
+
+class Parcel(StateMachine):
+    """A parcel of a depot, with its weight."""
+
+    snapshot_fields: ClassVar[tuple[str, ...]] = ("weight",)
+
+    packed = State(initial=True)
+    shipped = State(final=True)
+
+    ship = packed.to(shipped)
+
+    weight = 0
+
+
+class Depot(Orchestrator):
+    """Collections only: a list of parcels and lockers keyed by name; ``Depot()`` starts empty."""
+
+    parcels: list[Parcel] = built(factory=list)
+    lockers: dict[str, Parcel] = built(factory=dict)

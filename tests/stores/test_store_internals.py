@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -39,11 +39,20 @@ class _SyncMachine:
 
 
 def test_initial_states_are_activated_for_machines_without_one() -> None:
-    idle, active = _SyncMachine(), _SyncMachine()
+    idle, active, member = _SyncMachine(), _SyncMachine(), _SyncMachine()
     active.current_state_value = "busy"
-    orc: Any = SimpleNamespace(machines={"idle": idle, "active": active})
+
+    class Fake(SimpleNamespace):
+        __machine_fields__: ClassVar[dict[str, None]] = {
+            "idle": None,
+            "active": None,
+            "more": None,
+        }
+
+    orc: Any = Fake(idle=idle, active=active, more=[member])
     asyncio.run(_base.activate_initial_states(orc))
     assert (idle.current_state_value, active.current_state_value) == ("ready", "busy")
+    assert member.current_state_value == "ready"  # members of collections too
 
 
 def test_postgresql_tests_skip_locally_and_fail_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -421,8 +421,13 @@ class AsyncStore(ABC):
 
 
 async def activate_initial_states(orc: Orchestrator) -> None:
-    """Activate the initial state of each machine of ``orc`` that has none yet (async machines)."""
-    for machine in orc.machines.values():
+    """Activate the initial state of each machine of ``orc`` that has none yet (async machines).
+
+    Members of collections included.
+    """
+    from statemachines_orchestrator._collections import labelled_machines  # noqa: PLC0415
+
+    for _name, _key, machine in labelled_machines(orc):
         if machine.current_state_value is None:
             result = machine.activate_initial_state()
             if inspect.isawaitable(result):
