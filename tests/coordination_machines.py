@@ -99,3 +99,39 @@ class LateCrate(Orchestrator):
 
 class LateItem(Item):
     """Defined after :class:`LateCrate`, which names it."""
+
+
+class Task(StateMachine):
+    """A task that ends in a final state."""
+
+    todo = State(initial=True)
+    done = State(final=True)
+
+    finish = todo.to(done)
+
+
+class Report(StateMachine):
+    """Written once both tasks are done."""
+
+    waiting = State(initial=True)
+    written = State(final=True)
+
+    write = waiting.to(written)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.writes = 0
+        super().__init__(*args, **kwargs)
+
+    def on_write(self) -> None:
+        """Count the writes."""
+        self.writes += 1
+
+
+class Project(Orchestrator):
+    """A fan-in over two single fields, waiting for final states."""
+
+    report: Report
+    design: Task
+    build: Task
+
+    finished = when_all(("design", "build"), send=("report", "write"))

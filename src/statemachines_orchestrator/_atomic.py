@@ -6,7 +6,7 @@ import copy
 import operator
 from typing import TYPE_CHECKING, Any
 
-from . import _psm
+from . import _fan_in, _psm
 from ._collections import label, labelled_machines
 from ._snapshot import declared_fields
 from .exceptions import MachineBusyError
@@ -101,6 +101,7 @@ class Atomic:
         if exc_type is None:
             return
         orc = self._orc
+        tracked = _fan_in.paused(orc)
         for name, members in memberships:
             # The members of the start, in their order (or under their keys): the
             # machines that joined in the block leave (unwired), those that left return.
@@ -111,6 +112,10 @@ class Atomic:
             _psm.restore_captured(machine, state)
             _restore_data(machine, data)
             _restore_data(machine.model, model)
+        if tracked:
+            # Recounted from the machines as they are again; as on building, a
+            # condition that holds now does not fire.
+            _fan_in.start(orc)
 
 
 def _same(value: Any, members: list[Any] | dict[str, Any]) -> bool:

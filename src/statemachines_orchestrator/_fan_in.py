@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from .orchestrator import Orchestrator
 
-__all__ = ["FanIn", "changed", "declared", "on_transition", "released", "start"]
+__all__ = ["FanIn", "changed", "declared", "on_transition", "paused", "released", "start"]
 
 
 class FanIn:
@@ -187,6 +187,15 @@ def start(orc: Orchestrator) -> None:
         tracker.last = tracker.holds()
         trackers.append(tracker)
     _TRACKERS[orc] = trackers
+
+
+def paused(orc: Orchestrator) -> bool:
+    """Stop tracking ``orc``'s fan-ins until :func:`start`; whether it had any.
+
+    An atomic rollback pauses them: machines going back to where they were, and
+    members leaving or returning, must send nothing.
+    """
+    return _TRACKERS.pop(orc, None) is not None
 
 
 def released(orc: Orchestrator) -> None:

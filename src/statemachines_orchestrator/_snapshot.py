@@ -18,7 +18,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, TypeVar, cast
 
-from . import _joining, _psm
+from . import _collections, _joining, _psm
 from .exceptions import (
     MachineBusyError,
     MachineDataNotSerializableError,
@@ -553,7 +553,8 @@ def restore(cls: type[_O], data: Any, given: dict[str, Any]) -> _O:  # noqa: C90
     saved: dict[str, Any] = top["machines"]
     _check_names(cls, where, saved, given)
     orc: _O = cls.__new__(cls)
-    if any(field.kind != _SINGLE for field in fields.values()):
+    if _collections.coordinated(cls):
+        # Collections, or fan-ins (whose trackers setup() starts): the general path.
         _restore_members(orc, where, saved, given)
         return orc
     # Everything is checked before anything is built, and built before anything is wired.
@@ -676,8 +677,6 @@ def _restore_members(orc: Orchestrator, where: str, saved: dict[str, Any], given
     as the generated ``__init__`` does for collections: on any failure,
     nothing stays owned.
     """
-    from . import _collections  # noqa: PLC0415 - imports this module's neighbours
-
     cls = type(orc)
     fields = cls.__machine_fields__
     _refuse_given_members(cls, where, given)
@@ -778,7 +777,11 @@ def _common_info(cls: type[Orchestrator]) -> _CommonInfo | None:
     flat, keeps model fields, or declares its fields wrongly (the general path
     reports that).
     """
-    if cls.__orchestrator_pending__ or not cls.__machine_fields__:
+    if (
+        cls.__orchestrator_pending__
+        or not cls.__machine_fields__
+        or _collections.coordinated(cls)  # fan-ins are tracked from the start
+    ):
         return None
     machines: list[tuple[str, type[Any], MachineInfo]] = []
     for name, field in cls.__machine_fields__.items():

@@ -171,7 +171,11 @@ def state_test(cls: type[Any], state_id: str) -> Callable[[Any], bool]:
 def is_final(machine: Any) -> bool:
     """Whether ``machine`` has reached a top-level final state."""
     if _IS_V3:
-        return bool(machine.is_terminated)
+        # Read from the configuration, not ``is_terminated`` (the engine's running
+        # flag): a copy or unpickled machine sits in its final state with a running
+        # engine, as python-statemachine's __setstate__ starts a new one.
+        finals = machine.final_states
+        return bool(finals) and any(state in finals for state in machine.configuration)
     # 2.x: an async machine whose initial state is not entered yet has no state at all.
     value = machine.current_state_value
     return value is not None and bool(machine.states_map[value].final)
