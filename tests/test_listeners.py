@@ -378,3 +378,29 @@ def test_an_orchestrator_named_field_cannot_have_listeners() -> None:
         "listeners: its orchestrator_name is 'field', the keyword under which listeners "
         "receive the machine's field name; choose another orchestrator_name, such as 'orc'"
     )
+
+
+def _late_listener_sees(machine: Any, event: str) -> list[tuple[str, Any]]:
+    late = Plain()
+    machine.add_listener(late)
+    machine.send(event)
+    return late.seen
+
+
+def test_members_and_restored_machines_wire_late_listeners_too() -> None:
+    """Collection members (built, added, restored) and restored single fields."""
+    from . import coordination_machines as cm
+
+    crate = cm.Crate([cm.Item()])
+    crate.items.append(cm.Item())
+    assert _late_listener_sees(crate.items[0], "ship") == [("ship", crate)]
+    assert _late_listener_sees(crate.items[1], "ship") == [("ship", crate)]
+    restored = cm.Crate.restore(crate.snapshot())
+    assert _late_listener_sees(restored.items[1], "deliver") == [("deliver", restored)]
+    depot = cm.Depot({"a": cm.Item()})
+    depot.items["b"] = cm.Item()
+    assert _late_listener_sees(depot.items["b"], "ship") == [("ship", depot)]
+    s = shop()
+    saved = s.snapshot()
+    for twin in (type(s).restore(saved), type(s).restore(saved, shipping=Shipping())):
+        assert _late_listener_sees(twin.payment, "authorize") == [("authorize", twin)]

@@ -657,6 +657,7 @@ def _restore_common(cls: type[_O], data: Any) -> _O | None:  # noqa: C901, PLR09
     except BaseException:
         _joining.release(orc)
         raise
+    _psm.own_listeners(tuple(own.values()))
     return orc
 
 

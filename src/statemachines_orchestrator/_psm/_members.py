@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import statemachine
 
-from . import _binding
+from . import _binding, _listening
 from ._binding import unwire
 from ._ownership import KEY, RegistryOwners
 
@@ -48,7 +48,11 @@ def join_all(  # noqa: PLR0913, PLR0917 - the batch, its owner and the two ways 
         and freeing those claimed here.
     """
     if isinstance(owners, RegistryOwners):
-        return _join_registries(machines, mark, orc, name, owners)
+        refused = _join_registries(machines, mark, orc, name, owners)
+        if refused < 0:
+            # As the generated __init__ does: listeners added later are wired too.
+            _listening.own_all(machines)
+        return refused
     for index, machine in enumerate(machines):
         if not owners.claim(machine, mark):
             for claimed in machines[:index]:
