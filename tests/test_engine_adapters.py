@@ -75,6 +75,40 @@ def test_machine_pickling_drops_and_rebuilds_the_registry() -> None:
     assert "_callbacks" not in machine.__getstate__()
 
 
+class _Lamp(StateMachine):
+    """A machine that keeps python-statemachine's own ``__init__``."""
+
+    off = State(initial=True)
+    on = State()
+
+    switch = off.to(on) | on.to(off)
+
+    def on_enter_on(self) -> None:
+        self.entered = True
+
+
+def test_restore_builds_3x_machines_as_unpickling_does() -> None:
+    """``__getstate__`` keeps the five attributes ``build_with_value`` hands ``__setstate__``."""
+    from statemachines_orchestrator._psm import _state
+
+    shape = _psm.shape_of(_Lamp)
+    assert shape.unpickled is PSM3
+    assert not _psm.shape_of(Toggle).unpickled  # an __init__ of its own
+    if PSM3:
+        assert set(_Lamp().__getstate__()) == {
+            "model",
+            "history_values",
+            "state_field",
+            "start_configuration_values",
+            "_listeners",
+        }
+    built = _state.build_with_value(_Lamp, shape, "on")
+    assert built.current_state_value == "on"
+    assert not hasattr(built, "entered")  # no entry action ran
+    built.switch()
+    assert built.current_state_value == "off"
+
+
 def test_guard_expressions_are_spec_parser_closures() -> None:
     """``cond="a and not b"`` combines callbacks in ``statemachine.spec_parser`` closures."""
 

@@ -93,6 +93,23 @@ def test_upgrade_renames_and_replaces_states() -> None:
     assert calls == [0, 0, 0]
 
 
+def test_an_upgrade_registered_after_restoring_is_applied() -> None:
+    """Restoring caches what the class expects; registering an upgrade renews it."""
+    _, room = room_classes()
+    data = old_snapshot("on")
+    assert room.restore(copy.deepcopy(data)).light.current_state_value == "on"
+    calls: list[int] = []
+
+    @upgrade(room, version=1)
+    def to_v1(data: dict[str, Any], saved_version: int) -> dict[str, Any]:
+        calls.append(saved_version)
+        data["version"] = 1
+        return data
+
+    assert room.restore(data).light.current_state_value == "on"
+    assert calls == [0]
+
+
 def test_upgrade_must_set_the_version() -> None:
     """An upgrade that forgets to set the version is reported by name."""
     _, room = room_classes()

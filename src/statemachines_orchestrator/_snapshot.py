@@ -111,6 +111,8 @@ def register_upgrade(cls: type[Any], version: int, function: Upgrade) -> None:
         )
         raise SnapshotTypeError(msg)
     type.__setattr__(cls, _UPGRADE, (version, function))
+    if _COMMON in cls.__dict__:  # it holds the version the fast path expects
+        type.__delattr__(cls, _COMMON)
 
 
 # --- what a machine class declares --------------------------------------------------------
@@ -602,49 +604,52 @@ def _restore_common(cls: type[_O], data: Any) -> _O | None:  # noqa: C901, PLR09
         or data["format"] != FORMAT_VERSION
         or data["orchestrator"] != common.path
         or data["version"].__class__ is not int
-        or data["version"] != version_of(cls)
+        or data["version"] != common.version
     ):
         return None
     saved = data["machines"]
     if saved.__class__ is not dict or len(saved) != len(common.machines):
         return None
-    plans: list[tuple[str, type[Any], MachineInfo, Any, bool, dict[str, Any]]] = []
-    for name, machine_cls, info in common.machines:
+    plans: list[tuple[str, type[Any], Any, Any, bool, dict[str, Any]]] = []
+    for name, machine_cls, path, values, top_final, fields, shape in common.machines:
         entry = saved.get(name)
         if entry.__class__ is not dict or entry.keys() != MACHINE_KEYS:
             return None
         ids = entry["configuration"]
-        if ids.__class__ is not list or len(ids) != 1 or ids[0].__class__ is not str:
+        if ids.__class__ is not list or len(ids) != 1:
             return None
-        raw = info.flat_values.get(ids[0], _NO_STATE)
+        state_id = ids[0]
+        if state_id.__class__ is not str:
+            return None
+        raw = values.get(state_id, _NO_STATE)
         finished = entry["finished"]
         history = entry["history"]
         model = entry["model"]
         fields_data = entry["data"]
         if (
             raw is _NO_STATE
-            or entry["class"] != info.path
-            or finished is not (ids[0] in info.shape.top_final)
+            or entry["class"] != path
+            or finished is not (state_id in top_final)
             or history.__class__ is not dict
             or history
             or model.__class__ is not dict
             or model
             or fields_data.__class__ is not dict
-            or len(fields_data) != len(info.fields)
+            or len(fields_data) != len(fields)
         ):
             return None
-        for attribute in info.fields:
+        for attribute in fields:
             if fields_data.get(attribute, _NO_STATE).__class__ not in _SCALARS:
                 return None
-        plans.append((name, machine_cls, info, raw, finished, fields_data))
+        plans.append((name, machine_cls, shape, raw, finished, fields_data))
     orc: _O = cls.__new__(cls)
     own = vars(orc)
     mark = _psm.OwnerMark(orc)
     registries: list[Any] = []
-    for name, machine_cls, info, raw, finished, fields_data in plans:
-        machine = _psm.build_with_value(machine_cls, info.shape, raw)
+    for name, machine_cls, shape, raw, finished, fields_data in plans:
+        machine = _psm.build_with_value(machine_cls, shape, raw)
         if finished:
-            _psm.write_history(machine, info.shape, {}, finished=True)
+            _psm.write_history(machine, shape, {}, finished=True)
         for attribute, value in fields_data.items():
             setattr(machine, attribute, value)
         # Fresh machines: unowned, on models of their own.
@@ -657,7 +662,7 @@ def _restore_common(cls: type[_O], data: Any) -> _O | None:  # noqa: C901, PLR09
     except BaseException:
         _joining.release(orc)
         raise
-    _psm.own_listeners(tuple(own.values()))
+    _psm.own_listeners(own.values())
     return orc
 
 
@@ -761,14 +766,18 @@ def _members(orc: Orchestrator, where: str, field: MachineField, entry: Any) -> 
 class _CommonInfo:
     """What :func:`_restore_common` needs of an orchestrator class whose machines are flat."""
 
-    __slots__ = ("keyword", "machines", "path")
+    __slots__ = ("keyword", "machines", "path", "version")
 
-    def __init__(
-        self, cls: type[Any], machines: tuple[tuple[str, type[Any], MachineInfo], ...]
-    ) -> None:
+    def __init__(self, cls: type[Any], machines: tuple[_CommonMachine, ...]) -> None:
         self.path = class_path(cls)
+        self.version = version_of(cls)  # register_upgrade() drops the cache
         self.keyword: str = cls.orchestrator_name
         self.machines = machines
+
+
+_CommonMachine = tuple[str, type[Any], str, dict[str, Any], frozenset[str], tuple[str, ...], Any]
+"""A field's name, machine class, its path, state values by id, top-level final
+state ids, snapshot fields, and shape (for :func:`_restore_common`)."""
 
 
 def _common_info(cls: type[Orchestrator]) -> _CommonInfo | None:
@@ -784,7 +793,7 @@ def _common_info(cls: type[Orchestrator]) -> _CommonInfo | None:
         or _collections.coordinated(cls)  # fan-ins are tracked from the start
     ):
         return None
-    machines: list[tuple[str, type[Any], MachineInfo]] = []
+    machines: list[_CommonMachine] = []
     for name, field in cls.__machine_fields__.items():
         if field.kind != _SINGLE:
             return None
@@ -795,7 +804,10 @@ def _common_info(cls: type[Orchestrator]) -> _CommonInfo | None:
             return None
         if not info.shape.flat or info.model_fields:
             return None
-        machines.append((name, machine_cls, info))
+        shape = info.shape
+        machines.append(
+            (name, machine_cls, info.path, info.flat_values, shape.top_final, info.fields, shape)
+        )
     common = _CommonInfo(cls, tuple(machines))
     type.__setattr__(cls, _COMMON, common)
     return common

@@ -34,7 +34,7 @@ from . import _binding
 from ._ownership import KEY as OWNER_KEY
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
 __all__ = [
     "FIELD_PARAMETER",
@@ -176,10 +176,14 @@ def own(machine: Any) -> None:
         object.__setattr__(machine, "_listeners", owned)
 
 
-def own_all(machines: tuple[Any, ...]) -> None:
-    """:func:`own` each machine."""
+def own_all(machines: Iterable[Any]) -> None:
+    """:func:`own` each machine (inline: this runs for every machine of every orchestrator)."""
     for machine in machines:
-        own(machine)
+        current = machine._listeners  # noqa: SLF001
+        if type(current) is not OwnedListeners:
+            owned = OwnedListeners(current) if current else OwnedListeners()
+            owned.machine = machine
+            object.__setattr__(machine, "_listeners", owned)
 
 
 def disown(machine: Any) -> None:

@@ -47,18 +47,21 @@ IS_V3 = hasattr(statemachine, "StateChart")
 _Model: Any = statemachine.model.Model
 
 
-def _plain_inits() -> frozenset[object]:
-    inits: set[object] = set()
-    for name in ("StateChart", "StateMachine"):
-        base: Any = getattr(statemachine, name, None)
+def _own_methods(name: str) -> frozenset[object]:
+    methods: set[object] = set()
+    for base_name in ("StateChart", "StateMachine"):
+        base: Any = getattr(statemachine, base_name, None)
         own: dict[str, object] = {} if base is None else dict(base.__dict__)
-        if "__init__" in own:
-            inits.add(own["__init__"])
-    return frozenset(inits)
+        if name in own:
+            methods.add(own[name])
+    return frozenset(methods)
 
 
-_PLAIN_INITS = _plain_inits()
+_PLAIN_INITS = _own_methods("__init__")
 """python-statemachine's own ``__init__`` methods, which take a ``model``."""
+
+_PLAIN_SETSTATES = _own_methods("__setstate__") if IS_V3 else frozenset()
+"""python-statemachine 3.x's own ``__setstate__`` methods (see :func:`build_with_value`)."""
 
 
 def _ordered_set_factory() -> Callable[[Iterable[Any]], Any]:
@@ -103,6 +106,7 @@ class ChartShape:
         "top",
         "top_final",
         "top_parallel",
+        "unpickled",
     )
 
     def __init__(self, cls: type[Any]) -> None:
@@ -121,6 +125,13 @@ class ChartShape:
         # Whether the class keeps python-statemachine's own __init__ (then it is
         # built on a model holding its state, with no other argument).
         self.plain_init: bool = cls.__init__ in _PLAIN_INITS
+        # Whether it is built as unpickling builds it (python-statemachine 3.x's own
+        # __setstate__, no class-level listener to set up): see build_with_value.
+        self.unpickled: bool = (
+            self.plain_init
+            and cls.__setstate__ in _PLAIN_SETSTATES
+            and not getattr(cls, "_class_listeners", None)
+        )
         self.top_final: frozenset[str] = frozenset(i for i in self.top if self.states[i].final)
         self.top_parallel: frozenset[str] = frozenset(
             i for i in self.top if self.states[i].parallel
@@ -271,12 +282,29 @@ def build_in_state(cls: type[Any], shape: ChartShape, ids: Sequence[str]) -> Any
 def build_with_value(cls: type[Any], shape: ChartShape, raw: Any) -> Any:
     """:func:`build_in_state`, given the raw value of the state field (never ``None``)."""
     factory: Any = cls
-    if shape.plain_init:
+    if shape.unpickled:
+        # What pickle.loads does for a machine (python-statemachine's own
+        # __getstate__ keeps these five attributes): the same set-up as __init__
+        # minus what a fresh machine without listeners or arguments skips.
+        # tests/test_engine_adapters.py pins the five names.
+        model = _Model()
+        model.state = raw
+        machine: Any = factory.__new__(factory)
+        machine.__setstate__(
+            {
+                "model": model,
+                "history_values": {},
+                "state_field": "state",
+                "start_configuration_values": list(factory.start_configuration_values),
+                "_listeners": {},
+            }
+        )
+    elif shape.plain_init:
         # python-statemachine's own __init__: given a model that holds the state, it
         # skips the initial transition itself, and costs less than the seam below.
         model = _Model()
         model.state = raw
-        machine: Any = factory(model=model)
+        machine = factory(model=model)
     else:
         machine = _built_through_seam(factory, raw)
     return machine
