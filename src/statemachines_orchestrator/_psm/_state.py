@@ -60,7 +60,7 @@ def _own_methods(name: str) -> frozenset[object]:
 _PLAIN_INITS = _own_methods("__init__")
 """python-statemachine's own ``__init__`` methods, which take a ``model``."""
 
-_PLAIN_SETSTATES = _own_methods("__setstate__") if IS_V3 else frozenset()
+_PLAIN_SETSTATES: frozenset[object] = _own_methods("__setstate__") if IS_V3 else frozenset()
 """python-statemachine 3.x's own ``__setstate__`` methods (see :func:`build_with_value`)."""
 
 
