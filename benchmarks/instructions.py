@@ -1,9 +1,10 @@
-"""Count the instructions the collection workloads execute, under Valgrind's callgrind.
+"""Count the instructions the collection and snapshot workloads execute, under callgrind.
 
 Timing ratios on a busy shared machine move by several hundredths from one run
 to the next; instruction counts do not. This script runs each workload of
-``coordination.py`` in a fresh interpreter under ``valgrind --tool=callgrind``,
-subtracts an interpreter that only sets up, and prints the ratios::
+``coordination.py`` and ``snapshot_scenarios.py`` in a fresh interpreter under
+``valgrind --tool=callgrind``, subtracts an interpreter that only sets up, and
+prints the ratios::
 
     python benchmarks/instructions.py            # needs valgrind on PATH
 
@@ -27,12 +28,17 @@ CASES = (
     ("construction: 10,000 members", "build", "orc", "none", 10_000, 1),
     ("broadcast: 10 members", "hand", "send", "setup", 10, 200),
     ("broadcast: 1,000 members", "hand", "send", "setup", 1_000, 2),
+    ("restore: 2 machines, vs pickle", "unpickle", "restore", "saved", 2, 500),
+    ("snapshot: 2 machines, vs restore", "restore", "snapshot", "saved", 2, 500),
 )
 
 
 def workload(mode: str, members: int, repetitions: int) -> None:
     """Run one workload (in the interpreter valgrind watches)."""
     sys.path.insert(0, str(HERE))
+    if mode in SNAPSHOT_MODES:
+        _snapshot_workload(mode, repetitions)
+        return
     from coordination import Lamps  # noqa: PLC0415 - after the path is set
     from scenarios import LampOrc  # noqa: PLC0415
 
@@ -52,6 +58,29 @@ def workload(mode: str, members: int, repetitions: int) -> None:
                     machine.toggle()
             else:
                 lamps.send("toggle")
+
+
+SNAPSHOT_MODES = {
+    "saved": "",
+    "unpickle": "_unpickle",
+    "restore": "_restore",
+    "snapshot": "_snapshot",
+}
+"""Workloads of ``snapshot_scenarios.py``, by the function that runs one (``saved``: none)."""
+
+
+def _snapshot_workload(mode: str, repetitions: int) -> None:
+    import snapshot_scenarios  # noqa: PLC0415 - after the path is set
+
+    # Warm: first-use caches of every path are not measured.
+    for name in SNAPSHOT_MODES.values():
+        if name:
+            getattr(snapshot_scenarios, name)()
+    if not SNAPSHOT_MODES[mode]:
+        return
+    action = getattr(snapshot_scenarios, SNAPSHOT_MODES[mode])
+    kept = [action() for _ in range(repetitions)]  # alive until the end, as in run.py
+    del kept
 
 
 def _count(mode: str, members: int, repetitions: int) -> int:

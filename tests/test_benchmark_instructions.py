@@ -11,7 +11,10 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("mode", ["none", "build", "orc", "setup", "hand", "send"])
+@pytest.mark.parametrize(
+    "mode",
+    ["none", "build", "orc", "setup", "hand", "send", "saved", "unpickle", "restore", "snapshot"],
+)
 def test_workload_runs(mode: str) -> None:
     """Each workload exits 0 and prints nothing."""
     result = subprocess.run(  # noqa: S603 - the project's own script

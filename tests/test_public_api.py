@@ -49,6 +49,20 @@ def test_every_exception_derives_from_the_root_and_a_builtin() -> None:
             assert issubclass(error, builtins), name
 
 
+def test_every_missing_extra_error_is_one_missing_extra_error() -> None:
+    """One ``except MissingExtraError`` catches a missing store, OpenTelemetry or pydot."""
+    from statemachines_orchestrator.diagram import DiagramExtraMissingError
+
+    for error in (
+        exceptions.StoreExtraMissingError,
+        exceptions.OpenTelemetryNotInstalledError,
+        DiagramExtraMissingError,
+    ):
+        assert issubclass(error, exceptions.MissingExtraError)
+    assert issubclass(exceptions.MissingExtraError, ImportError)
+    assert issubclass(exceptions.MissingExtraError, exceptions.OrchestratorError)
+
+
 def test_the_package_lists_exception_names_once() -> None:
     """The package's ``__all__`` is ``exceptions.__all__`` plus the rest, no more."""
     rest = set(statemachines_orchestrator.__all__) - set(exceptions.__all__)

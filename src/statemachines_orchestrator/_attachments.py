@@ -20,17 +20,22 @@ from __future__ import annotations
 
 import logging
 import weakref
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from . import _joining, _psm
 from .exceptions import InvalidOrchestratorNameError, ObservationNotSupportedError
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
+    from typing_extensions import Self
+
     from ._records import TraceRecord
     from .orchestrator import Orchestrator
 
 __all__ = [
     "ATTACHED",
+    "Attachable",
     "Attachments",
     "Observer",
     "add_listeners",
@@ -207,6 +212,58 @@ def remove_observer(orc: Orchestrator, observer: Observer) -> None:
     for _name, _label, machine in _labelled(orc):
         _unwatch(machine, observer)
     _forget_if_empty(orc)
+
+
+class Attachable:
+    """What traces and instrumentations share: an observer attached to one orchestrator.
+
+    Subclasses set ``orchestrator`` and ``_observer`` in ``__init__`` and name
+    themselves in ``_what`` (for the error raised when attaching is not
+    supported).
+    """
+
+    _what: ClassVar[str] = "an observer"
+    orchestrator: Orchestrator
+    _observer: Observer
+    _attached: bool = False
+
+    def attach(self) -> Self:
+        """Start observing the orchestrator's machines; attaching twice does nothing.
+
+        Raises:
+            ObservationNotSupportedError: The installed python-statemachine's
+                internals are not the ones this release knows.
+        """
+        if not self._attached:
+            add_observer(self.orchestrator, self._observer, self._what)
+            self._attached = True
+        return self
+
+    def detach(self) -> None:
+        """Stop observing; what was recorded or exported stays.
+
+        Raises:
+            MachineBusyError: A machine is processing an event (called from a callback).
+        """
+        if self._attached:
+            remove_observer(self.orchestrator, self._observer)
+            self._attached = False
+
+    @property
+    def attached(self) -> bool:
+        """Whether it is attached."""
+        return self._attached
+
+    def __enter__(self) -> Self:
+        return self.attach()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.detach()
 
 
 def joined(orc: Orchestrator, name: str, machine: Any) -> None:

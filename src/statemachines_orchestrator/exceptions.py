@@ -25,6 +25,7 @@ __all__: list[str] = [
     "MachineDataNotSerializableError",
     "MachineFieldShadowsAPIError",
     "MachineTypeMismatchError",
+    "MissingExtraError",
     "NoMachinesOnOrchestratorError",
     "NotAMemberError",
     "ObservationNotSupportedError",
@@ -196,7 +197,16 @@ class ObservationNotSupportedError(OrchestratorError, RuntimeError):
     """
 
 
-class OpenTelemetryNotInstalledError(OrchestratorError, ImportError):
+class MissingExtraError(OrchestratorError, ImportError):
+    """An optional extra's dependency is not installed; the message gives the command.
+
+    The root of :class:`StoreExtraMissingError`, :class:`OpenTelemetryNotInstalledError`
+    and the diagram package's ``DiagramExtraMissingError``, so that one
+    ``except MissingExtraError`` (or ``except ImportError``) catches them all.
+    """
+
+
+class OpenTelemetryNotInstalledError(MissingExtraError):
     """:mod:`statemachines_orchestrator.otel` is used without ``opentelemetry-api``.
 
     Install the extra: ``pip install 'statemachines-orchestrator[otel]'``.
@@ -217,7 +227,7 @@ class SnapshotNotFoundError(OrchestratorError, LookupError):
     """A store holds no orchestrator of the requested class under the requested key."""
 
 
-class StoreExtraMissingError(OrchestratorError, ImportError):
+class StoreExtraMissingError(MissingExtraError):
     """A store backend's optional dependency is not installed; the message says what to install."""
 
 

@@ -39,10 +39,6 @@ except ImportError as exc:  # pragma: no cover - the tests run with the extra in
     raise OpenTelemetryNotInstalledError(msg) from exc
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
-    from typing_extensions import Self
-
     from ._records import TraceRecord
     from .orchestrator import Orchestrator
 
@@ -57,7 +53,7 @@ def _attribute(value: Any) -> str | list[str]:
     return str(value)
 
 
-class Instrumentation:
+class Instrumentation(_attachments.Attachable):
     """Makes a span for every event the machines of one orchestrator process, while attached.
 
     Use it as a context manager, or call :meth:`attach` and :meth:`detach`;
@@ -73,6 +69,8 @@ class Instrumentation:
         orchestrator: The orchestrator instrumented.
     """
 
+    _what = "an instrumentation"
+
     def __init__(
         self, orchestrator: Orchestrator, tracer_provider: otel_trace.TracerProvider | None = None
     ) -> None:
@@ -85,45 +83,6 @@ class Instrumentation:
         self._spans: weakref.WeakKeyDictionary[TraceRecord, Any] = weakref.WeakKeyDictionary()
         self._tokens: dict[int, object] = {}
         self._observer = _attachments.Observer(begin=self._begin, end=self._end)
-        self._attached = False
-
-    def attach(self) -> Self:
-        """Start making spans; attaching twice does nothing.
-
-        Raises:
-            ObservationNotSupportedError: The installed python-statemachine's
-                internals are not the ones this release knows.
-        """
-        if not self._attached:
-            _attachments.add_observer(self.orchestrator, self._observer, "an instrumentation")
-            self._attached = True
-        return self
-
-    def detach(self) -> None:
-        """Stop making spans.
-
-        Raises:
-            MachineBusyError: A machine is processing an event (called from a callback).
-        """
-        if self._attached:
-            _attachments.remove_observer(self.orchestrator, self._observer)
-            self._attached = False
-
-    @property
-    def attached(self) -> bool:
-        """Whether spans are being made."""
-        return self._attached
-
-    def __enter__(self) -> Self:
-        return self.attach()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.detach()
 
     def _begin(self, record: TraceRecord) -> None:
         cause = record.cause

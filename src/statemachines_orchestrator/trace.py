@@ -44,9 +44,6 @@ from ._records import NOT_ALLOWED, RAISED, TAKEN, TraceRecord
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from types import TracebackType
-
-    from typing_extensions import Self
 
     from .orchestrator import Orchestrator
 
@@ -55,7 +52,7 @@ __all__ = ["NOT_ALLOWED", "RAISED", "TAKEN", "Trace", "TraceRecord"]
 TraceRecord.__module__ = __name__
 
 
-class Trace:
+class Trace(_attachments.Attachable):
     """Records every event the machines of one orchestrator process, while it is attached.
 
     Use it as a context manager (``with Trace(orc) as trace:``), or call
@@ -70,51 +67,12 @@ class Trace:
         records: The records, in the order their events began.
     """
 
+    _what = "a trace"
+
     def __init__(self, orchestrator: Orchestrator) -> None:
         self.orchestrator = orchestrator
         self.records: list[TraceRecord] = []
         self._observer = _attachments.Observer(begin=self.records.append)
-        self._attached = False
-
-    # ----------------------------------------------------------------- attaching
-
-    def attach(self) -> Self:
-        """Start recording; attaching twice does nothing.
-
-        Raises:
-            ObservationNotSupportedError: The installed python-statemachine's
-                internals are not the ones this release knows.
-        """
-        if not self._attached:
-            _attachments.add_observer(self.orchestrator, self._observer, "a trace")
-            self._attached = True
-        return self
-
-    def detach(self) -> None:
-        """Stop recording; the records stay.
-
-        Raises:
-            MachineBusyError: A machine is processing an event (called from a callback).
-        """
-        if self._attached:
-            _attachments.remove_observer(self.orchestrator, self._observer)
-            self._attached = False
-
-    @property
-    def attached(self) -> bool:
-        """Whether the trace is recording."""
-        return self._attached
-
-    def __enter__(self) -> Self:
-        return self.attach()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.detach()
 
     def clear(self) -> None:
         """Forget the records kept so far."""

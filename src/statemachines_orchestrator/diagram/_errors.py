@@ -8,7 +8,7 @@ exception a caller would already catch.
 
 from __future__ import annotations
 
-from statemachines_orchestrator import OrchestratorError
+from statemachines_orchestrator import MissingExtraError, OrchestratorError
 
 PYDOT_INSTALL = "pip install 'statemachines-orchestrator[diagrams]'"
 """The command that installs the ``diagrams`` extra (pydot)."""
@@ -32,7 +32,7 @@ class UnknownDiagramFormatError(DiagramError, ValueError):
     """The requested output format (or file suffix) is not one the package writes."""
 
 
-class DiagramExtraMissingError(DiagramError, ImportError):
+class DiagramExtraMissingError(DiagramError, MissingExtraError):
     """SVG or PNG output needs pydot, from the ``diagrams`` extra, and it is not installed."""
 
 
