@@ -381,22 +381,7 @@ def test_collection_outliving_its_orchestrator_is_a_plain_list() -> None:
 
 def test_fan_in_group_with_a_field_not_set() -> None:
     """A released orchestrator given one machine of a two-machine group tracks that one."""
-
-    class Task(StateMachine):
-        todo = State(initial=True)
-        done = State(final=True)
-        finish = todo.to(done)
-
-    class Report(StateMachine):
-        waiting = State(initial=True)
-        written = State(final=True)
-        write = waiting.to(written)
-
-    class Project(Orchestrator):
-        report: Report
-        design: Task
-        build: Task
-        finished = when_all(("design", "build"), send=("report", "write"))
+    from .coordination_machines import Project, Report, Task
 
     project = Project(Report(), Task(), Task())
     project.release()

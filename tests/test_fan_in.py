@@ -99,22 +99,7 @@ def test_fires_again_after_becoming_false() -> None:
 
 def test_several_single_machines_that_finish() -> None:
     """A group of single fields, waiting for final states (state=None)."""
-
-    class Task(StateMachine):
-        todo = State(initial=True)
-        done = State(final=True)
-        finish = todo.to(done)
-
-    class Report(StateMachine):
-        waiting = State(initial=True)
-        written = State(final=True)
-        write = waiting.to(written)
-
-    class Project(Orchestrator):
-        report: Report
-        design: Task
-        build: Task
-        finished = when_all(("design", "build"), send=("report", "write"))
+    from .coordination_machines import Project, Report, Task
 
     project = Project(Report(), Task(), Task())
     project.design.finish()
