@@ -9,7 +9,7 @@ which callbacks ran (and that restoring runs none).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 from statemachine import State, StateMachine
 
@@ -174,3 +174,15 @@ class Block(Orchestrator):
 
     doors: dict[str, Door]
     lamps: list[Lamp] = built(factory=list)
+
+
+class BoomError(Exception):
+    """Raised on purpose by the atomic blocks of the tests."""
+
+
+def fail_in_block(orc: Orchestrator, *steps: Callable[[], object]) -> None:
+    """Run ``steps`` in an atomic block of ``orc``, then raise :class:`BoomError`."""
+    with orc.atomic():
+        for step in steps:
+            step()
+        raise BoomError

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from statemachine import State, StateMachine
@@ -11,10 +11,7 @@ from statemachines_orchestrator import MachineBusyError, Orchestrator
 
 from . import snapshot_machines as sm
 from .psm_line import PSM3
-
-
-class BoomError(Exception):
-    """Raised on purpose by the machines below."""
+from .snapshot_machines import BoomError, fail_in_block
 
 
 class Lever(StateMachine):
@@ -56,14 +53,6 @@ class Yard(Orchestrator):
 
     lever: Lever
     gate: Gate
-
-
-def fail_in_block(orc: Orchestrator, *steps: Callable[[], object]) -> None:
-    """Run ``steps`` in an atomic block of ``orc``, then raise :class:`BoomError`."""
-    with orc.atomic():
-        for step in steps:
-            step()
-        raise BoomError
 
 
 def states(orc: Orchestrator) -> dict[str, Any]:

@@ -11,16 +11,14 @@ from __future__ import annotations
 import copy
 import json
 import pickle
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import pytest
 
 from statemachines_orchestrator.store import MemoryStore
 
 from . import coordination_machines as cm
-
-if TYPE_CHECKING:
-    from statemachines_orchestrator import Orchestrator
+from .snapshot_machines import BoomError, fail_in_block
 
 
 def _through_json(project: cm.Project) -> cm.Project:
@@ -71,19 +69,11 @@ def test_restoring_where_the_condition_holds_sends_nothing() -> None:
     assert restored.order.completions == 1
 
 
-def _fail_atomically(orc: Orchestrator, *steps: Callable[[], object]) -> None:
-    """Run ``steps`` in an atomic block of ``orc``, then raise."""
-    with orc.atomic():
-        for step in steps:
-            step()
-        raise RuntimeError
-
-
 def test_a_rolled_back_block_forgets_what_finished_in_it() -> None:
     """A task finished in a block that raised counts as not done after the rollback."""
     project = cm.Project(cm.Report(), cm.Task(), cm.Task())
-    with pytest.raises(RuntimeError):
-        _fail_atomically(project, project.design.finish)
+    with pytest.raises(BoomError):
+        fail_in_block(project, project.design.finish)
     assert project.design.current_state_value == "todo"
     project.build.finish()
     assert project.report.current_state_value == "waiting"  # design is not done
@@ -96,8 +86,8 @@ def test_a_rollback_sends_nothing_and_fires_again_afterwards() -> None:
     shipment = cm.Shipment(cm.Order(), [cm.Item(), cm.Item()])
     shipment.items[0].ship()
     seen: list[int] = []
-    with pytest.raises(RuntimeError):
-        _fail_atomically(
+    with pytest.raises(BoomError):
+        fail_in_block(
             shipment,
             shipment.items[1].ship,  # true: the order completes, inside the block
             lambda: seen.append(shipment.order.completions),

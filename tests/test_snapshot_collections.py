@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from statemachine import State, StateMachine
@@ -22,6 +22,7 @@ from statemachines_orchestrator import (
 
 from . import coordination_machines as cm
 from . import snapshot_machines as sm
+from .snapshot_machines import BoomError, fail_in_block
 
 
 def street() -> sm.Street:
@@ -215,18 +216,6 @@ def test_member_data_that_is_not_json_is_refused_naming_the_member() -> None:
 
 
 # --------------------------------------------------------------------------- atomic
-
-
-class BoomError(Exception):
-    """What the blocks below raise."""
-
-
-def fail_in_block(orc: Orchestrator, *steps: Callable[[], object]) -> None:
-    """Run ``steps`` in an atomic block of ``orc``, then raise :class:`BoomError`."""
-    with orc.atomic():
-        for step in steps:
-            step()
-        raise BoomError
 
 
 def test_atomic_rolls_back_members_and_membership_of_a_list() -> None:
