@@ -109,6 +109,36 @@ def test_restore_builds_3x_machines_as_unpickling_does() -> None:
     assert built.current_state_value == "off"
 
 
+class _Counter:
+    """A class-level listener: python-statemachine makes one per machine."""
+
+    def __init__(self) -> None:
+        self.transitions = 0
+
+    def after_transition(self) -> None:
+        self.transitions += 1
+
+
+@pytest.mark.skipif(not PSM3, reason="class-level listeners are a 3.x feature")
+def test_restore_sets_class_level_listeners_up_through_init() -> None:
+    """A class with class-level listeners is built through ``__init__``, which makes them."""
+
+    class Counted(StateMachine):
+        listeners = [_Counter]  # noqa: RUF012 - python-statemachine's own spelling
+        off = State(initial=True)
+        on = State()
+        switch = off.to(on) | on.to(off)
+
+    class Room(Orchestrator):
+        lamp: Counted
+
+    assert not _psm.shape_of(Counted).unpickled
+    restored = Room.restore(Room(Counted()).snapshot())
+    restored.lamp.switch()
+    (counter,) = [x for x in restored.lamp.active_listeners if isinstance(x, _Counter)]
+    assert counter.transitions == 1
+
+
 def test_guard_expressions_are_spec_parser_closures() -> None:
     """``cond="a and not b"`` combines callbacks in ``statemachine.spec_parser`` closures."""
 
