@@ -278,20 +278,13 @@ class Store(ABC):
         return UnitOfWork(self, self._versions, cls, key, create)
 
 
-class UnitOfWork(Generic[OrcT]):
-    """Load, change and save one stored orchestrator; from :meth:`Store.transaction`.
-
-    Attributes:
-        orchestrator: The orchestrator the block works on (``None`` outside it).
-        loaded_version: The version it was loaded at, ``None`` for a new key.
-        saved_version: The version written when the block ended, ``None`` until then.
-    """
+class _Work(Generic[OrcT]):
+    """What :class:`UnitOfWork` and :class:`AsyncUnitOfWork` share: all but the I/O."""
 
     __slots__ = (
         "_cls",
         "_create",
         "_key",
-        "_store",
         "_type_name",
         "_versions",
         "loaded_version",
@@ -300,14 +293,8 @@ class UnitOfWork(Generic[OrcT]):
     )
 
     def __init__(
-        self,
-        store: Store,
-        versions: _Versions,
-        cls: type[OrcT],
-        key: str,
-        create: Callable[[], OrcT] | None,
+        self, versions: _Versions, cls: type[OrcT], key: str, create: Callable[[], OrcT] | None
     ) -> None:
-        self._store = store
         self._versions = versions
         self._cls = cls
         self._type_name = type_name_of(cls)
@@ -317,15 +304,55 @@ class UnitOfWork(Generic[OrcT]):
         self.loaded_version: int | None = None
         self.saved_version: int | None = None
 
-    def __enter__(self) -> OrcT:
+    def _new(self) -> OrcT:
+        """A new orchestrator, for a key with nothing stored."""
         cls = self._cls
+        orc = _check_built(cls, self._create() if self._create else cls(), "create()")
+        self.loaded_version = None
+        return orc
+
+    def _loaded(self, document: Document) -> OrcT:
+        """The orchestrator restored from the document read on entry."""
+        orc = self._cls.restore(document.data)
+        self.loaded_version = document.version
+        return orc
+
+    def _leaving(self, exc_type: type[BaseException] | None) -> OrcT | None:
+        """The orchestrator to save when the block ends, or ``None`` to write nothing."""
+        orc = self.orchestrator
+        self.orchestrator = None
+        return None if exc_type is not None else orc
+
+    def _saved(self, orc: OrcT, document: Document) -> None:
+        self.saved_version = document.version
+        self._versions.remember(orc, self._type_name, self._key, document.version)
+
+
+class UnitOfWork(_Work[OrcT]):
+    """Load, change and save one stored orchestrator; from :meth:`Store.transaction`.
+
+    Attributes:
+        orchestrator: The orchestrator the block works on (``None`` outside it).
+        loaded_version: The version it was loaded at, ``None`` for a new key.
+        saved_version: The version written when the block ended, ``None`` until then.
+    """
+
+    __slots__ = ("_store",)
+
+    def __init__(
+        self,
+        store: Store,
+        versions: _Versions,
+        cls: type[OrcT],
+        key: str,
+        create: Callable[[], OrcT] | None,
+    ) -> None:
+        super().__init__(versions, cls, key, create)
+        self._store = store
+
+    def __enter__(self) -> OrcT:
         document = self._store.read_document(self._type_name, self._key)
-        if document is None:
-            orc = _check_built(cls, self._create() if self._create else cls(), "create()")
-            self.loaded_version = None
-        else:
-            orc = cls.restore(document.data)
-            self.loaded_version = document.version
+        orc = self._new() if document is None else self._loaded(document)
         self.orchestrator = orc
         return orc
 
@@ -335,9 +362,8 @@ class UnitOfWork(Generic[OrcT]):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        orc = self.orchestrator
-        self.orchestrator = None
-        if exc_type is not None or orc is None:
+        orc = self._leaving(exc_type)
+        if orc is None:
             return
         store, type_name, key = self._store, self._type_name, self._key
         data = orc.snapshot()
@@ -345,8 +371,7 @@ class UnitOfWork(Generic[OrcT]):
             document = store.insert_document(type_name, key, data)
         else:
             document = store.update_document(type_name, key, data, self.loaded_version)
-        self.saved_version = document.version
-        self._versions.remember(orc, type_name, key, document.version)
+        self._saved(orc, document)
 
 
 class AsyncStore(ABC):
@@ -434,7 +459,7 @@ async def activate_initial_states(orc: Orchestrator) -> None:
                 await result
 
 
-class AsyncUnitOfWork(Generic[OrcT]):
+class AsyncUnitOfWork(_Work[OrcT]):
     """The asyncio twin of :class:`UnitOfWork`, from :meth:`AsyncStore.transaction`.
 
     Attributes:
@@ -443,17 +468,7 @@ class AsyncUnitOfWork(Generic[OrcT]):
         saved_version: The version written when the block ended, ``None`` until then.
     """
 
-    __slots__ = (
-        "_cls",
-        "_create",
-        "_key",
-        "_store",
-        "_type_name",
-        "_versions",
-        "loaded_version",
-        "orchestrator",
-        "saved_version",
-    )
+    __slots__ = ("_store",)
 
     def __init__(
         self,
@@ -463,26 +478,16 @@ class AsyncUnitOfWork(Generic[OrcT]):
         key: str,
         create: Callable[[], OrcT] | None,
     ) -> None:
+        super().__init__(versions, cls, key, create)
         self._store = store
-        self._versions = versions
-        self._cls = cls
-        self._type_name = type_name_of(cls)
-        self._key = _check_key(key)
-        self._create = create
-        self.orchestrator: OrcT | None = None
-        self.loaded_version: int | None = None
-        self.saved_version: int | None = None
 
     async def __aenter__(self) -> OrcT:
-        cls = self._cls
         document = await self._store.read_document(self._type_name, self._key)
         if document is None:
-            orc = _check_built(cls, self._create() if self._create else cls(), "create()")
+            orc = self._new()
             await activate_initial_states(orc)
-            self.loaded_version = None
         else:
-            orc = cls.restore(document.data)
-            self.loaded_version = document.version
+            orc = self._loaded(document)
         self.orchestrator = orc
         return orc
 
@@ -492,9 +497,8 @@ class AsyncUnitOfWork(Generic[OrcT]):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        orc = self.orchestrator
-        self.orchestrator = None
-        if exc_type is not None or orc is None:
+        orc = self._leaving(exc_type)
+        if orc is None:
             return
         store, type_name, key = self._store, self._type_name, self._key
         data = orc.snapshot()
@@ -502,5 +506,4 @@ class AsyncUnitOfWork(Generic[OrcT]):
             document = await store.insert_document(type_name, key, data)
         else:
             document = await store.update_document(type_name, key, data, self.loaded_version)
-        self.saved_version = document.version
-        self._versions.remember(orc, type_name, key, document.version)
+        self._saved(orc, document)
