@@ -8,7 +8,8 @@ each call to the callback's signature. Boolean guard expressions
 
 Wiring replaces, in that registry of one machine instance, the closure of each
 callback that declares the orchestrator's parameter (or ``**kwargs``) by a
-:func:`functools.partial` that binds the same way and adds the orchestrator.
+method bound to the callback's parts (see :func:`_wired`) that binds the same
+way and adds the orchestrator.
 Callbacks that do not ask for it are not touched, and no event carries an extra
 keyword argument through python-statemachine's layers, so injection costs
 nothing per event beyond the callbacks that use it. Every line from 2.5 to 3.2
@@ -21,9 +22,8 @@ orchestrator's own ``__setstate__`` wires the copies.
 
 from __future__ import annotations
 
-from functools import partial
 from inspect import Parameter
-from types import CodeType, FunctionType
+from types import CodeType, FunctionType, MethodType
 from typing import TYPE_CHECKING, Any, Callable
 
 from statemachine import dispatcher
@@ -33,7 +33,15 @@ from statemachines_orchestrator.exceptions import CallbackSignatureError
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
 
-__all__ = ["REGISTRY_PATH", "Unrecognised", "recognise", "unwire", "wire", "wire_registries"]
+__all__ = [
+    "REGISTRY_PATH",
+    "Unrecognised",
+    "recognise",
+    "unwire",
+    "wire",
+    "wire_registries",
+    "wired_parts",
+]
 
 REGISTRY_PATH = "_callbacks._registry"
 """Where a machine keeps its per-instance callback registry (a ``dict`` of executors)."""
@@ -95,22 +103,35 @@ def recognise() -> None:
 _COMPOSITES = "statemachine.spec_parser"
 
 
-def _call_with_orchestrator(
-    bind: Callable[..., Any],
-    func: Callable[..., Any],
-    orc: object,
-    name: str,
-    /,
-    *args: Any,
-    **kwargs: Any,
-) -> Any:
+def _call_with_orchestrator(parts: _Parts, /, *args: Any, **kwargs: Any) -> Any:
     # What python-statemachine's own signature adapter does, with the
     # orchestrator among the keyword arguments it binds from (an event argument
     # of the same name gives way to it): binding it then costs what binding
     # ``machine`` or ``event`` does.
+    bind, func, orc, name = parts
     kwargs[name] = orc
     bound = bind(*args, **kwargs)
     return func(*bound.args, **bound.kwargs)
+
+
+_Parts = tuple[Callable[..., Any], Callable[..., Any], object, str]
+"""A wired callback's signature binder, callback, orchestrator and keyword."""
+
+
+def _wired(bind: Callable[..., Any], func: Callable[..., Any], orc: object, name: str) -> Any:
+    # A method bound to a tuple, not a functools.partial: calling it costs the
+    # same, and making one allocates less (a partial also makes an empty
+    # keyword dictionary), which building every orchestrator feels.
+    return MethodType(_call_with_orchestrator, (bind, func, orc, name))
+
+
+def wired_parts(callback: Any) -> _Parts | None:
+    """The parts of a callback :func:`wire` made, or ``None`` for any other callback."""
+    if type(callback) is MethodType and callback.__func__ is _call_with_orchestrator:
+        method: Any = callback
+        parts: _Parts = method.__self__
+        return parts
+    return None
 
 
 _WANTS: dict[str, dict[int, bool]] = {}
@@ -164,15 +185,14 @@ def _bind(orc: object, name: str) -> Callable[[Any], Any]:
         func = closure[_func_cell].cell_contents
         if not _wants(bind.__self__, name, func):
             return None
-        return partial(_call_with_orchestrator, bind, func, orc, name)
+        return _wired(bind, func, orc, name)
 
     return bind_orchestrator
 
 
 def _unbind(callback: Any) -> Any:
-    if isinstance(callback, partial) and callback.func is _call_with_orchestrator:
-        return _callable_method(callback.args[1])
-    return None
+    parts = wired_parts(callback)
+    return None if parts is None else _callable_method(parts[1])
 
 
 def _replace(callback: Any, replacement: Callable[[Any], Any]) -> Any:
@@ -236,8 +256,8 @@ def wire_registries(registries: Iterable[Mapping[str, Any]], orc: object, name: 
                     want = wants.get(id(bind.__self__))
                     func = closure[_func_cell].cell_contents
                     if want or (want is None and _wants(bind.__self__, name, func)):
-                        wrapper._callback = partial(  # noqa: SLF001
-                            _call_with_orchestrator, bind, func, orc, name
+                        wrapper._callback = MethodType(  # noqa: SLF001
+                            _call_with_orchestrator, (bind, func, orc, name)
                         )
                 elif callback.__module__ == _COMPOSITES:
                     _replace(callback, _bind(orc, name))
@@ -246,10 +266,6 @@ def wire_registries(registries: Iterable[Mapping[str, Any]], orc: object, name: 
 def unwire(machine: Any) -> None:
     """Undo :func:`wire`: the machine's callbacks are as python-statemachine built them."""
     _rewrite(machine, _unbind)
-
-
-call_with_orchestrator = _call_with_orchestrator
-"""What a wired callback calls (for :mod:`._listening`, which rebinds wired callbacks)."""
 
 
 def adapter_parts(callback: Any) -> tuple[Callable[..., Any], Callable[..., Any]] | None:

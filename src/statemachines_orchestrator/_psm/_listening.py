@@ -71,11 +71,11 @@ def _call_listener(
 
 def _parts(callback: Any) -> tuple[Callable[..., Any], Callable[..., Any]] | None:
     """The signature binder and the function of a callback python-statemachine made."""
-    if isinstance(callback, partial) and callback.func in (
-        _binding.call_with_orchestrator,
-        _call_listener,
-    ):
+    if isinstance(callback, partial) and callback.func is _call_listener:
         return callback.args[0], callback.args[1]
+    wired = _binding.wired_parts(callback)
+    if wired is not None:
+        return wired[0], wired[1]
     return _binding.adapter_parts(callback)
 
 
