@@ -246,28 +246,7 @@ def snapshot(orc: Orchestrator) -> dict[str, Any]:
         if isinstance(machine, (list, dict)):
             machines[name] = _collection_entries(orc, name, machine)
             continue
-        # A single field, inline (as _entry() does for members): the common case.
-        machine_cls: type[Any] = machine.__class__
-        info: MachineInfo | None = machine_cls.__dict__.get(_INFO)
-        if info is None:
-            info = machine_info(machine_cls)
-        try:
-            state = _psm.read_state(machine, info.shape)
-        except KeyError as exc:
-            _refuse_value(orc, name, machine, exc)
-        if state is None:
-            refuse_busy(orc, name, machine)
-        ids, history, finished = state
-        machines[name] = {
-            "class": info.path,
-            "configuration": ids,
-            "history": history,
-            "finished": finished,
-            "data": _collect(orc, name, machine, machine, info.fields) if info.fields else {},
-            "model": _collect(orc, name, machine, machine.model, info.model_fields, _MODEL_FIELDS)
-            if info.model_fields
-            else {},
-        }
+        machines[name] = _entry(orc, name, machine)
     path: str | None = cls.__dict__.get(_PATH)
     if path is None:
         path = class_path(cls)
@@ -298,7 +277,7 @@ def _refuse_value(orc: Orchestrator, name: str, machine: Any, exc: KeyError) -> 
 
 
 def _entry(orc: Orchestrator, name: str, machine: Any) -> dict[str, Any]:
-    """The snapshot of one member (``name`` is ``field[key]``); snapshot() inlines it."""
+    """The snapshot of one machine: a single field's, or a member's (``name``: ``field[key]``)."""
     machine_cls: type[Any] = machine.__class__
     info: MachineInfo | None = machine_cls.__dict__.get(_INFO)
     if info is None:
