@@ -123,7 +123,7 @@ def _group(orc: Orchestrator, names: tuple[str, ...], what: str) -> list[Any]:
     return machines
 
 
-def _condition(what: str, names: FieldNames, query: Callable[[list[Any]], Any]) -> Condition:
+def _condition(what: str, names: FieldNames, query: Callable[[Iterable[Any]], Any]) -> Condition:
     """A guard: ``query`` on the machines of ``names`` in the guarded machine's orchestrator."""
     fields = (names,) if isinstance(names, str) else tuple(names)
 
@@ -139,6 +139,18 @@ def _condition(what: str, names: FieldNames, query: Callable[[list[Any]], Any]) 
 
     condition.__name__ = condition.__qualname__ = what
     return condition
+
+
+def _answer(source: Any, query: Callable[[Iterable[Any]], Any], call: str, *args: str) -> Any:
+    """``query`` on ``source``'s machines now, or a condition asking it (``source`` names fields).
+
+    ``call`` and ``args`` spell the query's call, for the condition's name and errors.
+    """
+    names = _names(source)
+    if names is None:
+        return query(_machines(source))
+    what = f"{call}({', '.join(map(repr, (source, *args)))})"
+    return _condition(what, names, query)
 
 
 @overload
@@ -159,12 +171,7 @@ def all_in(source: Any, state: str) -> Any:
     Raises:
         UnknownStateError: A machine's class has no state ``state``.
     """
-    names = _names(source)
-    if names is not None:
-        return _condition(
-            f"all_in({source!r}, {state!r})", names, lambda ms: all(_in(m, state) for m in ms)
-        )
-    return all(_in(m, state) for m in _machines(source))
+    return _answer(source, lambda ms: all(_in(m, state) for m in ms), "all_in", state)
 
 
 @overload
@@ -173,12 +180,7 @@ def any_in(source: FieldNames, state: str) -> Condition: ...
 def any_in(source: Machines[_M], state: str) -> bool: ...
 def any_in(source: Any, state: str) -> Any:
     """Whether at least one machine is in ``state``; see :func:`all_in` for the arguments."""
-    names = _names(source)
-    if names is not None:
-        return _condition(
-            f"any_in({source!r}, {state!r})", names, lambda ms: any(_in(m, state) for m in ms)
-        )
-    return any(_in(m, state) for m in _machines(source))
+    return _answer(source, lambda ms: any(_in(m, state) for m in ms), "any_in", state)
 
 
 @overload
@@ -190,12 +192,7 @@ def count_in(source: Any, state: str) -> Any:
 
     As a condition, it holds when at least one is.
     """
-    names = _names(source)
-    if names is not None:
-        return _condition(
-            f"count_in({source!r}, {state!r})", names, lambda ms: sum(_in(m, state) for m in ms)
-        )
-    return sum(_in(m, state) for m in _machines(source))
+    return _answer(source, lambda ms: sum(_in(m, state) for m in ms), "count_in", state)
 
 
 @overload
@@ -207,14 +204,7 @@ def members_in(source: Any, state: str) -> Any:
 
     As a condition, it holds when at least one is.
     """
-    names = _names(source)
-    if names is not None:
-        return _condition(
-            f"members_in({source!r}, {state!r})",
-            names,
-            lambda ms: [m for m in ms if _in(m, state)],
-        )
-    return [m for m in _machines(source) if _in(m, state)]
+    return _answer(source, lambda ms: [m for m in ms if _in(m, state)], "members_in", state)
 
 
 @overload
@@ -227,12 +217,7 @@ def all_final(source: Any) -> Any:
     Args:
         source: Machines, or the name(s) of fields of the orchestrator, for a condition.
     """
-    names = _names(source)
-    if names is not None:
-        return _condition(
-            f"all_final({source!r})", names, lambda ms: all(_psm.is_final(m) for m in ms)
-        )
-    return all(_psm.is_final(m) for m in _machines(source))
+    return _answer(source, lambda ms: all(_psm.is_final(m) for m in ms), "all_final")
 
 
 def when_all(source: FieldNames, state: str | None = None, *, send: tuple[str, str]) -> FanIn:
