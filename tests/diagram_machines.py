@@ -6,9 +6,15 @@ in a subprocess, so it must import nothing but the package and python-statemachi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Optional
+
+import pytest
 from statemachine import State, StateMachine
 
 from statemachines_orchestrator import Orchestrator
+
+from .psm_line import PSM3
 
 
 class OrderMachine(StateMachine):
@@ -59,3 +65,24 @@ def new_shop() -> Shop:
 
 
 NOT_AN_ORCHESTRATOR = 42
+
+
+# --------------------------------------------------------------------------- shared by the tests
+
+needs_psm3 = pytest.mark.skipif(not PSM3, reason="compound and parallel states need 3.x")
+
+
+@dataclass(frozen=True)
+class Record:
+    """A stand-in for a trace record: what ``TraceRecordLike`` documents."""
+
+    field: str
+    event: str
+    cause: Optional[Record] = None  # noqa: UP045 - evaluated by dataclasses on 3.9
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A stand-in for a trace: records only."""
+
+    records: tuple[Record, ...]

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sys
-from dataclasses import dataclass
-from typing import Optional
 
 import pytest
-import statemachine
 
 from statemachines_orchestrator import OrchestratorError
 from statemachines_orchestrator.diagram import (
@@ -20,22 +17,7 @@ from statemachines_orchestrator.diagram import (
 )
 
 from ._graphviz import assert_dot_renders, dot_program, pydot_installed
-from .diagram_machines import Shop, new_shop
-
-PSM3 = hasattr(statemachine, "StateChart")
-needs_psm3 = pytest.mark.skipif(not PSM3, reason="compound and parallel states need 3.x")
-
-
-@dataclass(frozen=True)
-class Record:
-    field: str
-    event: str
-    cause: Optional[Record] = None  # noqa: UP045 - evaluated by dataclasses on 3.9
-
-
-@dataclass(frozen=True)
-class Trace:
-    records: tuple[Record, ...]
+from .diagram_machines import Record, Shop, Trace, needs_psm3, new_shop
 
 
 def test_a_class_renders_with_one_cluster_per_machine() -> None:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
-from typing import Optional
 
 import pytest
-import statemachine
 from statemachine import State, StateMachine
 
 from statemachines_orchestrator import Orchestrator, OrchestratorError
@@ -19,24 +16,15 @@ from statemachines_orchestrator.diagram import (
     extract,
 )
 
-from .diagram_machines import OrderMachine, PaymentMachine, Shop, new_shop
-
-PSM3 = hasattr(statemachine, "StateChart")
-needs_psm3 = pytest.mark.skipif(not PSM3, reason="compound and parallel states need 3.x")
-
-
-@dataclass(frozen=True)
-class Record:
-    """A stand-in for a trace record: what TraceRecordLike documents."""
-
-    field: str
-    event: str
-    cause: Optional[Record] = None  # noqa: UP045 - evaluated by dataclasses on 3.9
-
-
-@dataclass(frozen=True)
-class Trace:
-    records: tuple[Record, ...]
+from .diagram_machines import (
+    OrderMachine,
+    PaymentMachine,
+    Record,
+    Shop,
+    Trace,
+    needs_psm3,
+    new_shop,
+)
 
 
 def edges(graph: object) -> list[tuple[str, str | None, str, str, bool, bool]]:

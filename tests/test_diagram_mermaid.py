@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
-
-import pytest
-import statemachine
 from statemachine import State, StateMachine
 
 from statemachines_orchestrator import Orchestrator
 from statemachines_orchestrator.diagram import extract, to_markdown, to_mermaid
 
 from ._mermaid import assert_mermaid_parses, assert_mermaid_rejects, unfence
-from .diagram_machines import Shop, new_shop
-
-PSM3 = hasattr(statemachine, "StateChart")
-needs_psm3 = pytest.mark.skipif(not PSM3, reason="compound and parallel states need 3.x")
-
-
-@dataclass(frozen=True)
-class Record:
-    field: str
-    event: str
-    cause: Optional[Record] = None  # noqa: UP045 - evaluated by dataclasses on 3.9
-
-
-@dataclass(frozen=True)
-class Trace:
-    records: tuple[Record, ...]
+from .diagram_machines import Record, Shop, Trace, needs_psm3, new_shop
 
 
 def test_the_parser_rejects_what_mermaid_rejects() -> None:
