@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._names import NodeIds, parents
+from ._names import MachineWriter, NodeIds
 
 if TYPE_CHECKING:
-    from ._model import CrossEdge, MachineCluster, OrchestratorGraph, StateNode
+    from ._model import CrossEdge, OrchestratorGraph, StateNode
 
 ACTIVE_FILL = "#40E0D0"
 """Fill colour of the states an instance is in (python-statemachine's colour)."""
@@ -45,18 +45,8 @@ def _anchor(node_id: str) -> str:
     return f"{node_id}__anchor"
 
 
-class _MachineWriter:
+class _MachineWriter(MachineWriter):
     """Writes one machine's cluster."""
-
-    def __init__(self, cluster: MachineCluster, ids: NodeIds, lines: list[str]) -> None:
-        self.cluster = cluster
-        self.ids = ids
-        self.lines = lines
-        self.paths = parents(cluster)
-        self.by_id = {state.id: state for state in cluster.all_states()}
-
-    def node(self, state_id: str) -> str:
-        return self.ids.state(self.cluster.field, state_id)
 
     def write(self) -> None:
         cluster = self.cluster

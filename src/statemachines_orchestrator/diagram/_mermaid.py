@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ._names import NodeIds, parents, scope_of
+from ._names import MachineWriter, NodeIds, scope_of
 
 if TYPE_CHECKING:
     from ._model import CrossEdge, MachineCluster, OrchestratorGraph, StateNode, TransitionEdge
@@ -37,19 +37,12 @@ def cross_edge_label(edge: CrossEdge) -> str:
     return edge.event if edge.traced else f"{edge.event} (static)"
 
 
-class _MachineWriter:
+class _MachineWriter(MachineWriter):
     """Writes one machine's composite state."""
 
     def __init__(self, cluster: MachineCluster, ids: NodeIds, lines: list[str]) -> None:
-        self.cluster = cluster
-        self.ids = ids
-        self.lines = lines
-        self.paths = parents(cluster)
-        self.by_id = {state.id: state for state in cluster.all_states()}
+        super().__init__(cluster, ids, lines)
         self.parallel_ids = {s.id for s in cluster.all_states() if s.parallel}
-
-    def node(self, state_id: str) -> str:
-        return self.ids.state(self.cluster.field, state_id)
 
     def endpoint(self, state_id: str) -> str:
         # mermaid-js/mermaid#4052: an edge ending on a composite inside a

@@ -77,3 +77,24 @@ def scope_of(path_a: tuple[str, ...], path_b: tuple[str, ...]) -> tuple[str, ...
             break
         common.append(a)
     return tuple(common)
+
+
+class MachineWriter:
+    """What the Mermaid and DOT writers of one machine share: its ids and its states.
+
+    Args:
+        cluster: The machine to write.
+        ids: The graph's node ids.
+        lines: The output, appended to.
+    """
+
+    def __init__(self, cluster: MachineCluster, ids: NodeIds, lines: list[str]) -> None:
+        self.cluster = cluster
+        self.ids = ids
+        self.lines = lines
+        self.paths = parents(cluster)
+        self.by_id = {state.id: state for state in cluster.all_states()}
+
+    def node(self, state_id: str) -> str:
+        """The node id of one of this machine's states."""
+        return self.ids.state(self.cluster.field, state_id)
