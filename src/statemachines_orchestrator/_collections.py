@@ -576,7 +576,28 @@ def _settle(change: _Change | None) -> None:
         _changed(orc, change.name, change.joined, change.left)
 
 
-class MachineList(list[Any]):
+class _Owned:
+    """What :class:`MachineList` and :class:`MachineDict` share: their owner and field.
+
+    No slots of its own (a slotted base cannot sit beside ``list`` or ``dict``):
+    each collection class declares ``_orc_mark`` and ``_orc_field``.
+    """
+
+    __slots__ = ()
+
+    _orc_mark: Mark | None
+    _orc_field: MachineField
+
+    def owner(self) -> tuple[Mark | None, MachineField]:
+        """The ownership mark (``None`` once detached) and the field."""
+        return self._orc_mark, self._orc_field
+
+    def detach(self) -> None:
+        """Behave as a plain collection from now on (the orchestrator let go of it)."""
+        self._orc_mark = None  # type: ignore[misc] - the slot is each subclass's
+
+
+class MachineList(_Owned, list[Any]):
     """The list an orchestrator keeps for a ``list[Machine]`` field.
 
     A ``list`` in every respect, except that the machines entering it through
@@ -595,14 +616,6 @@ class MachineList(list[Any]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (list, (list(self),))
-
-    def owner(self) -> tuple[Mark | None, MachineField]:
-        """The ownership mark (``None`` once detached) and the field."""
-        return self._orc_mark, self._orc_field
-
-    def detach(self) -> None:
-        """Behave as a plain list from now on (the orchestrator let go of it)."""
-        self._orc_mark = None
 
     def _replace(self, index: Any, joining: list[tuple[Key, Any]], leaving: list[Any]) -> None:
         # The index was checked (read) before: the assignment itself cannot fail now.
@@ -710,7 +723,7 @@ class MachineList(list[Any]):
         _settle(_admit(self, [], []))
 
 
-class MachineDict(dict[str, Any]):
+class MachineDict(_Owned, dict[str, Any]):
     """The dict an orchestrator keeps for a ``dict[str, Machine]`` field.
 
     A ``dict`` in every respect, except that the machines entering it through
@@ -729,14 +742,6 @@ class MachineDict(dict[str, Any]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (dict, (dict(self),))
-
-    def owner(self) -> tuple[Mark | None, MachineField]:
-        """The ownership mark (``None`` once detached) and the field."""
-        return self._orc_mark, self._orc_field
-
-    def detach(self) -> None:
-        """Behave as a plain dict from now on (the orchestrator let go of it)."""
-        self._orc_mark = None
 
     def _apply(self, entries: Mapping[Any, Any]) -> None:
         leaving = [self[k] for k in entries if k in self]
