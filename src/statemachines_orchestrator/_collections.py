@@ -594,7 +594,7 @@ class _Owned:
 
     def detach(self) -> None:
         """Behave as a plain collection from now on (the orchestrator let go of it)."""
-        self._orc_mark = None  # type: ignore[misc] - the slot is each subclass's
+        self._orc_mark = None  # type: ignore[misc]  # the slot is each subclass's
 
 
 class MachineList(_Owned, list[Any]):
