@@ -23,9 +23,12 @@ from typing_extensions import assert_type
 
 from statemachines_orchestrator import (
     EngineInternalsWarning,
+    MissingExtraError,
+    OpenTelemetryNotInstalledError,
     Orchestrator,
     OrchestratorError,
     OrchestratorNameIsFixedError,
+    StoreExtraMissingError,
     UnresolvedAnnotationError,
     built,
 )
@@ -147,6 +150,8 @@ renamed: OrchestratorError = OrchestratorNameIsFixedError("orchestrator_name is 
 read_only: AttributeError = OrchestratorNameIsFixedError("orchestrator_name is fixed")
 undefined: NameError = UnresolvedAnnotationError("a name is not defined")
 changed: RuntimeWarning = EngineInternalsWarning("internals not recognised")
+missing: ImportError = StoreExtraMissingError("pip install ...[sqlalchemy]")
+any_extra: MissingExtraError = OpenTelemetryNotInstalledError("pip install ...[otel]")
 
 # --------------------------------------------------------------------------- expected errors
 
