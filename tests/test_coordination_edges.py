@@ -19,7 +19,7 @@ from statemachines_orchestrator import (
     _psm,
     built,
 )
-from statemachines_orchestrator._psm import _deferred, _fallback, _members
+from statemachines_orchestrator._psm import _binding, _fallback, _members
 from statemachines_orchestrator._psm._ownership import FallbackOwners, OwnerMark, RegistryOwners
 from statemachines_orchestrator.coordination import member_key, when_all
 
@@ -433,13 +433,13 @@ def test_member_whose_last_orchestrator_was_collected() -> None:
 def test_wiring_failure_frees_every_member(monkeypatch: pytest.MonkeyPatch) -> None:
     """If wiring raises, no member stays claimed."""
 
-    def failing(machines: Any, *_args: object) -> None:
-        for _machine in machines:  # claims them
+    def failing(registries: Any, *_args: object) -> None:
+        for _registry in registries:
             pass
         message = "wiring failed"
         raise RuntimeError(message)
 
-    monkeypatch.setattr(_deferred, "wire_machines", failing)
+    monkeypatch.setattr(_binding, "wire_registries", failing)
     machines = [Plain(), Plain()]
     with pytest.raises(RuntimeError, match="wiring failed"):
         Pen(machines)

@@ -18,7 +18,7 @@ from statemachines_orchestrator import (
     Orchestrator,
     _psm,
 )
-from statemachines_orchestrator._psm import _observe, settle
+from statemachines_orchestrator._psm import _observe
 from statemachines_orchestrator.trace import Trace, TraceRecord
 
 from .observed import (
@@ -692,8 +692,6 @@ def test_nothing_on_the_event_path_changes_while_nothing_is_attached() -> None:
         )
 
     s = shop()
-    for machine in s.machines.values():  # wired now rather than on its first event
-        settle(machine)
     assert all(psms_own(m) for m in s.machines.values())
     handle = s.add_listener(object())
     with Trace(s):

@@ -61,7 +61,7 @@ def make_init(cls: type[Orchestrator], fields: Mapping[str, MachineField]) -> Ca
         f"{p}cls": cls,
         f"{p}name": cls.orchestrator_name,
         f"{p}setup": _collections.setup,
-        f"{p}wire": _psm.wire_machines,
+        f"{p}wire": _psm.wire_registries,
         f"{p}mark": _psm.OwnerMark,
         f"{p}key": _psm.OWNER_KEY,
         f"{p}abandon": _joining.abandon,
@@ -122,6 +122,7 @@ def _inline_path(p: str, names: list[str], fits: list[str], *, post_init: bool) 
     else:
         pairs = ", ".join(f"({p}id({name}.model), {name}.state_field)" for name in names)
         distinct = [f"{p}len({{{pairs}}}) == {len(names)}"]
+    registries = "".join(f"{p}r{i}, " for i in range(len(names)))
     # dict.setdefault is atomic: a machine another thread claimed in between
     # is not claimed here, and the general path words the refusal.
     claims = " and ".join(f"{p}r{i}.setdefault({p}key, {p}m) is {p}m" for i in range(len(names)))
@@ -134,7 +135,7 @@ def _inline_path(p: str, names: list[str], fits: list[str], *, post_init: bool) 
         f"                {p}own = self.__dict__",
         *(f"                {p}own[{name!r}] = {name}" for name in names),
         "                try:",
-        f"                    {p}wire(({''.join(f'{name}, ' for name in names)}), self, {p}name)",
+        f"                    {p}wire(({registries}), self, {p}name)",
         # Listeners added later with python-statemachine's add_listener() are
         # wired too (see _psm._listening).
         f"                    {p}owned(({''.join(f'{name}, ' for name in names)}))",

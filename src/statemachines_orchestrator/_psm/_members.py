@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import statemachine
 
-from . import _deferred, _listening
+from . import _binding, _listening
 from ._binding import unwire
 from ._ownership import KEY, RegistryOwners
 
@@ -74,15 +74,14 @@ def _join_registries(
     """:func:`join_all` on the fast path: one pass, each registry claimed as it is wired.
 
     A free machine is claimed with one ``dict.setdefault`` right before its
-    registry is wired (or marked pending, :mod:`._deferred`), while it is in
-    the CPU's cache (the generated ``__init__`` does the same for single
-    fields).
+    registry is wired, while it is in the CPU's cache (the generated
+    ``__init__`` does the same for single fields).
     """
     done = 0
     try:
         while True:
             claims = _Claims(mark)
-            _deferred.wire_machines(claims.of(machines[done:]), orc, name)
+            _binding.wire_registries(claims.of(map(_REGISTRY, machines[done:])), orc, name)
             done += claims.count
             if done == len(machines):
                 return -1
@@ -98,7 +97,6 @@ def _join_registries(
 
 def _undo(machines: Iterable[Any], owners: RegistryOwners) -> None:
     for machine in machines:
-        _deferred.cancel(machine)
         unwire(machine)
         owners.free(machine)
 
@@ -112,13 +110,13 @@ class _Claims:
         self.mark = mark
         self.count = 0
 
-    def of(self, machines: Iterable[Any]) -> Iterator[Any]:
+    def of(self, registries: Iterable[Any]) -> Iterator[Any]:
         mark = self.mark
-        for machine in machines:
-            if _REGISTRY(machine).setdefault(KEY, mark) is not mark:
+        for registry in registries:
+            if registry.setdefault(KEY, mark) is not mark:
                 return
             self.count += 1
-            yield machine
+            yield registry
 
 
 _EVENTS: dict[type, frozenset[str]] = {}
