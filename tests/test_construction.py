@@ -18,7 +18,7 @@ from statemachines_orchestrator import (
     StateFieldIsNotUniqueError,
     built,
 )
-from statemachines_orchestrator._psm import owner_of
+from statemachines_orchestrator._psm import _deferred, owner_of
 
 from .machines import (
     OrderMachine,
@@ -394,6 +394,7 @@ class _PoisonedExecutor:
         raise RuntimeError(msg)
 
 
+@pytest.mark.usefixtures("eager_wiring")
 @pytest.mark.parametrize("poisoned", [0, 1])
 @pytest.mark.parametrize("orchestrator_class", [Pair, PairThroughSuper])
 def test_wiring_failure_leaves_nothing_wired(
@@ -408,6 +409,23 @@ def test_wiring_failure_leaves_nothing_wired(
     healthy = machines[1 - poisoned]
     healthy.switch()
     assert healthy.seen == [None]
+
+
+def test_deferred_wiring_failure_surfaces_on_first_use() -> None:
+    """A pending machine whose wiring fails raises on its first use, stays owned, and retries."""
+    Pair(Toggle(), Toggle())  # the plan for Toggle exists: the next pair waits
+    left, right = Toggle(), Toggle()
+    pair = Pair(left, right)
+    assert _deferred.is_pending(left)
+    left._callbacks._registry["poison"] = _PoisonedExecutor()  # noqa: SLF001 - item assignment
+    with pytest.raises(RuntimeError, match="wiring failed"):
+        left.switch()
+    assert owner_of(left) is pair
+    assert _deferred.is_pending(left)
+    del left._callbacks._registry["poison"]  # noqa: SLF001
+    left.switch()
+    assert left.seen == [pair]
+    assert not _deferred.is_pending(left)
 
 
 def test_field_repr() -> None:

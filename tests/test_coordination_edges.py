@@ -430,6 +430,7 @@ def test_member_whose_last_orchestrator_was_collected() -> None:
     assert all(_psm.owner_of(m) is pen for m in pen.items)
 
 
+@pytest.mark.usefixtures("eager_wiring")
 def test_wiring_failure_frees_every_member(monkeypatch: pytest.MonkeyPatch) -> None:
     """If wiring raises, no member stays claimed."""
 

@@ -118,6 +118,7 @@ CORE_MODULES = {
     "statemachines_orchestrator._joining",
     "statemachines_orchestrator._psm",
     "statemachines_orchestrator._psm._binding",
+    "statemachines_orchestrator._psm._deferred",
     "statemachines_orchestrator._psm._fallback",
     "statemachines_orchestrator._psm._listening",
     "statemachines_orchestrator._psm._members",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from . import _joining, _psm
@@ -307,6 +308,11 @@ def _ignore(_record: TraceRecord) -> None:
 
 _LOGGING = Observer(begin=_ignore)
 """The observer of orchestrators built while DEBUG is on for the event logger."""
+
+
+events_debug_enabled: Callable[[], bool] = partial(_EVENTS.isEnabledFor, logging.DEBUG)
+"""Whether DEBUG is on for the event logger: generated ``__init__``s ask before
+calling :func:`log_events_if_debug` (one Python call fewer per orchestrator built)."""
 
 
 def log_events_if_debug(orc: Orchestrator) -> None:

@@ -61,13 +61,16 @@ def make_init(cls: type[Orchestrator], fields: Mapping[str, MachineField]) -> Ca
         f"{p}cls": cls,
         f"{p}name": cls.orchestrator_name,
         f"{p}setup": _collections.setup,
-        f"{p}wire": _psm.wire_registries,
+        f"{p}wire": _psm.wire_machines,
         f"{p}mark": _psm.OwnerMark,
         f"{p}key": _psm.OWNER_KEY,
         f"{p}abandon": _joining.abandon,
-        f"{p}owned": _psm.own_listeners,
         f"{p}post_init": _joining.post_init,
         f"{p}log_events": _attachments.log_events_if_debug,
+        f"{p}debug": _attachments.events_debug_enabled,
+        f"{p}plans": _psm.deferral_plans(cls.orchestrator_name),
+        f"{p}pending": _psm.PendingRegistry,
+        f"{p}plain": _psm.PLAIN_REGISTRY,
         f"{p}type": type,
         f"{p}isinstance": isinstance,
         f"{p}id": id,
@@ -112,7 +115,9 @@ def make_init(cls: type[Orchestrator], fields: Mapping[str, MachineField]) -> Ca
 
 def _inline_path(p: str, names: list[str], fits: list[str], *, post_init: bool) -> list[str]:
     """The lines of the inline path: check, claim and wire the common case."""
+    values = "".join(f"{name}, " for name in names)
     free = [f"{p}key not in {p}r{i}" for i in range(len(names))]
+    plain = [f"{p}type({p}r{i}) is {p}plain" for i in range(len(names))]
     if len(names) <= PAIRWISE_LIMIT:
         distinct = [
             f"({a}.model is not {b}.model or {a}.state_field != {b}.state_field)"
@@ -122,31 +127,47 @@ def _inline_path(p: str, names: list[str], fits: list[str], *, post_init: bool) 
     else:
         pairs = ", ".join(f"({p}id({name}.model), {name}.state_field)" for name in names)
         distinct = [f"{p}len({{{pairs}}}) == {len(names)}"]
-    registries = "".join(f"{p}r{i}, " for i in range(len(names)))
     # dict.setdefault is atomic: a machine another thread claimed in between
     # is not claimed here, and the general path words the refusal.
     claims = " and ".join(f"{p}r{i}.setdefault({p}key, {p}m) is {p}m" for i in range(len(names)))
+    n = len(names)
+    # Every machine's class asks for the orchestrator and has a plan: each
+    # registry is left pending inline (see _psm._deferred), no call made.
+    planned = " and ".join(f"{p}plans.get({p}type({name}))" for name in names)
+    defer = [
+        line
+        for i, name in enumerate(names)
+        for line in (
+            f"                        {p}q = {p}pending({p}r{i}.default_factory, {p}r{i})",
+            f"                        {p}q.machine = {name}",
+            f"                        {p}q.orc = self",
+            f"                        {p}c{i}._registry = {p}q",
+        )
+    ]
     return [
         f"    if {' and '.join(fits)}:",
-        *(f"        {p}r{i} = {name}.{_psm.REGISTRY_PATH}" for i, name in enumerate(names)),
-        f"        if {' and '.join(free + distinct)}:",
+        *(f"        {p}c{i} = {name}._callbacks" for i, name in enumerate(names)),
+        *(f"        {p}r{i} = {p}c{i}._registry" for i in range(n)),
+        # A registry still pending for a collected orchestrator is not a plain
+        # one: the general path claims it.
+        f"        if {' and '.join(plain + free + distinct)}:",
         f"            {p}m = {p}mark(self)",
         f"            if {claims}:",
         f"                {p}own = self.__dict__",
         *(f"                {p}own[{name!r}] = {name}" for name in names),
         "                try:",
-        f"                    {p}wire(({registries}), self, {p}name)",
-        # Listeners added later with python-statemachine's add_listener() are
-        # wired too (see _psm._listening).
-        f"                    {p}owned(({''.join(f'{name}, ' for name in names)}))",
+        f"                    if {planned}:",
+        *defer,
+        "                    else:",
+        # Wired now or on each machine's first use, and listeners added later
+        # with python-statemachine's add_listener() too.
+        f"                        {p}wire(({values}), self, {p}name)",
         f"                except {p}BaseException:",
         f"                    {p}abandon(self)",
         "                    raise",
-        f"                {p}log_events(self)",
+        f"                if {p}debug():",
+        f"                    {p}log_events(self)",
         *([f"                {p}post_init(self)"] if post_init else []),
         "                return",
-        *(
-            f"            if {p}r{i}.get({p}key) is {p}m: del {p}r{i}[{p}key]"
-            for i in range(len(names))
-        ),
+        *(f"            if {p}r{i}.get({p}key) is {p}m: del {p}r{i}[{p}key]" for i in range(n)),
     ]

@@ -20,7 +20,7 @@ import statemachine
 
 from statemachines_orchestrator.exceptions import EngineInternalsWarning, EngineNotSupportedError
 
-from . import _binding, _fallback, _listening, _members, _observe
+from . import _binding, _deferred, _fallback, _listening, _members, _observe
 from ._members import UnknownState, add_listener_once, events_of, is_final, state_test
 from ._ownership import KEY as OWNER_KEY
 from ._ownership import MARK_PROBLEM, FallbackOwners, Mark, OwnerMark, RegistryOwners
@@ -51,17 +51,20 @@ __all__ = [
     "MACHINE_BASE",
     "OWNED_LISTENERS",
     "OWNER_KEY",
+    "PLAIN_REGISTRY",
     "REGISTRY_PATH",
     "RESERVED_CALLBACK_PARAMETERS",
     "UNRECOGNISED",
     "VERSION",
     "Mark",
     "OwnerMark",
+    "PendingRegistry",
     "UnknownState",
     "add_listener_once",
     "build",
     "claim",
     "configuration_of",
+    "deferral_plans",
     "events_of",
     "free",
     "is_final",
@@ -70,6 +73,7 @@ __all__ = [
     "listen",
     "own_listeners",
     "owner_of",
+    "settle",
     "state_test",
     "unlisten",
     "unwatch",
@@ -77,6 +81,7 @@ __all__ = [
     "watch",
     "watched",
     "wire",
+    "wire_machines",
     "wire_registries",
 ]
 # Snapshots and atomic steps (._state).
@@ -287,6 +292,7 @@ def _fast_wire(machine: Any, orc: object, name: str) -> None:
 
 def _fast_unwire(machine: Any) -> None:
     """Undo :func:`wire`, and detach the orchestrator's listeners and observers."""
+    _deferred.cancel(machine)
     _binding.unwire(machine)
     _listening.disown(machine)
     _listening.unlisten_all(machine)
@@ -321,6 +327,22 @@ def registry_of(machine: Any) -> Any:
 def join_all(machines: Sequence[Any], mark: Mark, orc: object, name: str) -> int:
     """Claim and wire a batch of machines for one orchestrator (see :func:`._members.join_all`)."""
     return _members.join_all(machines, mark, orc, name, _owners, wire)
+
+
+def wire_machines(machines: Iterable[Any], orc: object, name: str) -> None:
+    """Wire freshly claimed machines, now or on their first use (:mod:`._deferred`; fast path)."""
+    _deferred.wire_machines(machines, orc, name)
+
+
+PendingRegistry = _deferred.PendingRegistry
+PLAIN_REGISTRY = _deferred.PLAIN_REGISTRY
+deferral_plans = _deferred.plans
+
+
+def settle(machine: Any) -> None:
+    """Wire now a machine whose wiring waits for its first use (else nothing)."""
+    if _deferred.is_pending(machine):
+        _deferred.settle(machine._callbacks._registry)  # noqa: SLF001
 
 
 def wire_registries(registries: Iterable[Mapping[str, Any]], orc: object, name: str) -> None:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "REGISTRY_PATH",
     "Unrecognised",
+    "composite_wired",
     "recognise",
     "unwire",
     "wire",
@@ -188,6 +189,20 @@ def _bind(orc: object, name: str) -> Callable[[Any], Any]:
         return _wired(bind, func, orc, name)
 
     return bind_orchestrator
+
+
+def composite_wired(callback: Any) -> bool:
+    """Whether ``callback`` is a guard expression over a callback :func:`wire` made."""
+    if not (isinstance(callback, FunctionType) and callback.__module__ == _COMPOSITES):
+        return False
+    for cell in callback.__closure__ or ():
+        try:
+            inner = cell.cell_contents
+        except ValueError:  # pragma: no cover - an empty cell
+            continue
+        if wired_parts(inner) is not None or composite_wired(inner):
+            return True
+    return False
 
 
 def _unbind(callback: Any) -> Any:

@@ -43,6 +43,7 @@ __all__ = [
     "listen",
     "own",
     "own_all",
+    "own_recorded",
     "unlisten",
     "unlisten_all",
 ]
@@ -177,13 +178,27 @@ def own(machine: Any) -> None:
 
 
 def own_all(machines: Iterable[Any]) -> None:
-    """:func:`own` each machine (inline: this runs for every machine of every orchestrator)."""
+    """:func:`own` each machine, none of them owned yet (inline: restoring runs it for each)."""
     for machine in machines:
         current = machine._listeners  # noqa: SLF001
-        if type(current) is not OwnedListeners:
-            owned = OwnedListeners(current) if current else OwnedListeners()
-            owned.machine = machine
-            object.__setattr__(machine, "_listeners", owned)
+        owned = OwnedListeners(current) if current else OwnedListeners()
+        owned.machine = machine
+        object.__setattr__(machine, "_listeners", owned)
+
+
+def own_recorded(machine: Any) -> None:
+    """:func:`own` a machine whose wiring waited for its first use (see :mod:`._deferred`).
+
+    Listeners python-statemachine recorded in its ``_listeners`` meanwhile are
+    resolved and wired now, as :meth:`OwnedListeners.update` would have.
+    """
+    current = machine._listeners  # noqa: SLF001
+    if type(current) is not OwnedListeners:
+        owned = OwnedListeners()
+        owned.machine = machine
+        object.__setattr__(machine, "_listeners", owned)
+        if current:
+            owned.update(current)
 
 
 def disown(machine: Any) -> None:

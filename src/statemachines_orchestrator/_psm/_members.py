@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import statemachine
 
-from . import _binding, _listening
+from . import _deferred, _listening
 from ._binding import unwire
-from ._ownership import KEY, RegistryOwners
+from ._ownership import RegistryOwners
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Sequence
 
     from ._ownership import FallbackOwners, Mark
 
@@ -48,11 +48,7 @@ def join_all(  # noqa: PLR0913, PLR0917 - the batch, its owner and the two ways 
         and freeing those claimed here.
     """
     if isinstance(owners, RegistryOwners):
-        refused = _join_registries(machines, mark, orc, name, owners)
-        if refused < 0:
-            # As the generated __init__ does: listeners added later are wired too.
-            _listening.own_all(machines)
-        return refused
+        return _join_registries(machines, mark, orc, name, owners)
     for index, machine in enumerate(machines):
         if not owners.claim(machine, mark):
             for claimed in machines[:index]:
@@ -74,15 +70,14 @@ def _join_registries(
     """:func:`join_all` on the fast path: one pass, each registry claimed as it is wired.
 
     A free machine is claimed with one ``dict.setdefault`` right before its
-    registry is wired, while it is in the CPU's cache (the generated
-    ``__init__`` does the same for single fields).
+    registry is wired (or left to wire on its first use, :mod:`._deferred`),
+    while it is in the CPU's cache (the generated ``__init__`` does the same
+    for single fields). Listeners added later are wired too.
     """
     done = 0
     try:
         while True:
-            claims = _Claims(mark)
-            _binding.wire_registries(claims.of(map(_REGISTRY, machines[done:])), orc, name)
-            done += claims.count
+            done = _deferred.join(machines, done, mark, orc, name)
             if done == len(machines):
                 return -1
             # Its registry holds another mark: another live orchestrator's (refused), or
@@ -97,26 +92,10 @@ def _join_registries(
 
 def _undo(machines: Iterable[Any], owners: RegistryOwners) -> None:
     for machine in machines:
+        _deferred.cancel(machine)
         unwire(machine)
+        _listening.disown(machine)
         owners.free(machine)
-
-
-class _Claims:
-    """Claims registries for one mark as they are wired; stops at the first one held."""
-
-    __slots__ = ("count", "mark")
-
-    def __init__(self, mark: Mark) -> None:
-        self.mark = mark
-        self.count = 0
-
-    def of(self, registries: Iterable[Any]) -> Iterator[Any]:
-        mark = self.mark
-        for registry in registries:
-            if registry.setdefault(KEY, mark) is not mark:
-                return
-            self.count += 1
-            yield registry
 
 
 _EVENTS: dict[type, frozenset[str]] = {}
