@@ -324,9 +324,17 @@ def registry_of(machine: Any) -> Any:
     return machine._callbacks._registry  # noqa: SLF001
 
 
-def join_all(machines: Sequence[Any], mark: Mark, orc: object, name: str) -> int:
-    """Claim and wire a batch of machines for one orchestrator (see :func:`._members.join_all`)."""
-    return _members.join_all(machines, mark, orc, name, _owners, wire)
+def _join_all(machines: Sequence[Any], mark: Mark, orc: object, name: str) -> int:
+    owners = _owners
+    assert isinstance(owners, FallbackOwners)  # noqa: S101 - only off the fast path
+    return _members.join_all(machines, mark, orc, name, owners, wire)
+
+
+join_all: Callable[[Sequence[Any], Mark, object, str], int] = (
+    _members.join_registries if FAST else _join_all
+)
+"""Claim and wire a batch of machines for one orchestrator (see :func:`._members.join_all`):
+``-1``, or the index of the first machine another live orchestrator owns."""
 
 
 def wire_machines(machines: Iterable[Any], orc: object, name: str) -> None:

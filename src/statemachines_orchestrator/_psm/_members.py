@@ -10,7 +10,6 @@ listener on 3.x), both pinned by ``tests/test_psm_members.py``.
 
 from __future__ import annotations
 
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable
 
 import statemachine
@@ -24,12 +23,16 @@ if TYPE_CHECKING:
 
     from ._ownership import FallbackOwners, Mark
 
-__all__ = ["add_listener_once", "events_of", "is_final", "join_all", "state_test"]
+__all__ = [
+    "add_listener_once",
+    "events_of",
+    "is_final",
+    "join_all",
+    "join_registries",
+    "state_test",
+]
 
 _IS_V3 = hasattr(statemachine, "StateChart")
-
-
-_REGISTRY = attrgetter("_callbacks._registry")  # see _binding.REGISTRY_PATH
 
 
 def join_all(  # noqa: PLR0913, PLR0917 - the batch, its owner and the two ways to wire it
@@ -37,18 +40,19 @@ def join_all(  # noqa: PLR0913, PLR0917 - the batch, its owner and the two ways 
     mark: Mark,
     orc: object,
     name: str,
-    owners: RegistryOwners | FallbackOwners,
+    owners: FallbackOwners,
     wire: Callable[[Any, object, str], None],
 ) -> int:
     """Claim every machine of ``machines`` for ``mark``'s orchestrator and wire them all.
+
+    With marks kept beside the machines (:class:`._ownership.FallbackOwners`);
+    :func:`join_registries` is the fast path's.
 
     Returns:
         ``-1`` when every machine was claimed and wired; otherwise the index of
         the first machine that another live orchestrator owns, after unwiring
         and freeing those claimed here.
     """
-    if isinstance(owners, RegistryOwners):
-        return _join_registries(machines, mark, orc, name, owners)
     for index, machine in enumerate(machines):
         if not owners.claim(machine, mark):
             for claimed in machines[:index]:
@@ -64,9 +68,10 @@ def join_all(  # noqa: PLR0913, PLR0917 - the batch, its owner and the two ways 
     return -1
 
 
-def _join_registries(
-    machines: Sequence[Any], mark: Mark, orc: object, name: str, owners: RegistryOwners
-) -> int:
+_OWNERS = RegistryOwners()
+
+
+def join_registries(machines: Sequence[Any], mark: Mark, orc: object, name: str) -> int:
     """:func:`join_all` on the fast path: one pass, each registry claimed as it is wired.
 
     A free machine is claimed with one ``dict.setdefault`` right before its
@@ -82,20 +87,20 @@ def _join_registries(
                 return -1
             # Its registry holds another mark: another live orchestrator's (refused), or
             # a collected one's (claimed now, and wired with the rest).
-            if not owners.claim(machines[done], mark):
-                _undo(machines[:done], owners)
+            if not _OWNERS.claim(machines[done], mark):
+                _undo(machines[:done])
                 return done
     except BaseException:
-        _undo([m for m in machines if owners.owner_of(m) is orc], owners)
+        _undo([m for m in machines if _OWNERS.owner_of(m) is orc])
         raise
 
 
-def _undo(machines: Iterable[Any], owners: RegistryOwners) -> None:
+def _undo(machines: Iterable[Any]) -> None:
     for machine in machines:
         _deferred.cancel(machine)
         unwire(machine)
         _listening.disown(machine)
-        owners.free(machine)
+        _OWNERS.free(machine)
 
 
 _EVENTS: dict[type, frozenset[str]] = {}
