@@ -249,7 +249,10 @@ def setup(
     """
     if type(orc) is cls and cls.__orchestrator_pending__:
         _joining.resolve(cls)
-    if type(orc) is not cls or not coordinated(cls):
+    # The cached answer first: this runs for every orchestrator with a collection.
+    if type(orc) is not cls or not (
+        cls.__dict__.get("__orchestrator_coordinated__") or coordinated(cls)
+    ):
         _joining.setup(orc, values, cls)
         return
     fields = list(cls.__machine_fields__.values())
@@ -318,13 +321,16 @@ def _join(
     post_init: bool = True,
 ) -> None:
     """Check the whole set, then claim and wire it with one mark; store the fields."""
-    where = _where(spans)
     try:
-        _check_pairs(orc, machines, where)
+        # As many distinct models as machines (python-statemachine gives each
+        # machine its own by default): no two share a model and state field,
+        # and no machine is there twice. Counted in C, without the pairs.
+        if len(set(map(id, map(_MODEL, machines)))) != len(machines):
+            _check_pairs(orc, machines, _where(spans))
         mark = _psm.OwnerMark(orc)
         refused = _psm.join_all(machines, mark, orc, type(orc).orchestrator_name)
         if refused >= 0:
-            _refuse_owned(orc, where(refused), _psm.owner_of(machines[refused]))
+            _refuse_owned(orc, _where(spans)(refused), _psm.owner_of(machines[refused]))
     except BaseException:
         # Machines built by a machine-class factory were wired before the checks.
         for field, start, _keys in spans:
@@ -334,10 +340,13 @@ def _join(
                     _psm.unwire(machine)
         raise
     own = vars(orc)
-    for name, field in type(orc).__machine_fields__.items():
+    cls = type(orc)
+    for name, field in cls.__machine_fields__.items():
         own[name] = _wrap(field, stored[name], mark)
-    _started(orc)
-    if post_init and type(orc).__orchestrator_post_init__:
+    fan_ins = cls.__dict__.get("__orchestrator_fan_ins__")  # _fan_in.declared's cache
+    if fan_ins is None or fan_ins:
+        _started(orc)
+    if post_init and cls.__orchestrator_post_init__:
         _joining.post_init(orc)
 
 
