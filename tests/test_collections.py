@@ -240,6 +240,18 @@ def test_shared_model_and_state_field_is_refused() -> None:
     assert "machines items['a'] and items['b'] share one model" in str(info.value)
 
 
+def test_members_on_one_model_with_their_own_state_fields_are_accepted() -> None:
+    """One model may carry several members, each on a state field of its own."""
+    model = object.__new__(type("Model", (), {}))
+    first = Item(model=model, state_field="first")
+    second = Item(model=model, state_field="second")
+    crate = Crate([first, second])
+    assert owner_of(first) is crate
+    assert owner_of(second) is crate
+    first.ship()
+    assert state_of(first) != state_of(second)
+
+
 def test_member_owned_elsewhere_is_refused_and_nothing_is_wired() -> None:
     """A member that belongs to another orchestrator is refused; the others are freed."""
     taken = Item()

@@ -343,6 +343,22 @@ def test_join_all_fallback_wiring_on_3x() -> None:
     assert machine.seen == [holder]
 
 
+def test_join_all_off_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where internals are not recognised, a batch is claimed beside the machines and wired."""
+    owners = FallbackOwners()
+    monkeypatch.setattr(_psm, "_owners", owners)
+
+    class Holder:
+        pass
+
+    holder = Holder()
+    machine = Item()
+    assert _psm._join_all([machine], OwnerMark(holder), holder, "orc") == -1  # noqa: SLF001
+    assert owners.owner_of(machine) is holder
+    machine.ship()
+    assert machine.seen == [holder]
+
+
 def test_is_final_and_events_of() -> None:
     """The adapter's answers on the installed line."""
     item = Item()

@@ -343,16 +343,11 @@ def _join(
     cls = type(orc)
     for name, field in cls.__machine_fields__.items():
         own[name] = _wrap(field, stored[name], mark)
-    fan_ins = cls.__dict__.get("__orchestrator_fan_ins__")  # _fan_in.declared's cache
-    if fan_ins is None or fan_ins:
-        _started(orc)
+    # _fan_in.declared's cache (made by coordinated() before this) first: () when none.
+    if cls.__dict__.get("__orchestrator_fan_ins__", True) and _fan_in.declared(cls):
+        _fan_in.start(orc)
     if post_init and cls.__orchestrator_post_init__:
         _joining.post_init(orc)
-
-
-def _started(orc: Orchestrator) -> None:
-    if _fan_in.declared(type(orc)):
-        _fan_in.start(orc)
 
 
 def detach_collection(value: Any) -> list[Any] | dict[str, Any]:
