@@ -73,7 +73,6 @@ __all__ = [
     "listen",
     "own_listeners",
     "owner_of",
-    "settle",
     "state_test",
     "unlisten",
     "unwatch",
@@ -345,12 +344,6 @@ def wire_machines(machines: Iterable[Any], orc: object, name: str) -> None:
 PendingRegistry = _deferred.PendingRegistry
 PLAIN_REGISTRY = _deferred.PLAIN_REGISTRY
 deferral_plans = _deferred.plans
-
-
-def settle(machine: Any) -> None:
-    """Wire now a machine whose wiring waits for its first use (else nothing)."""
-    if _deferred.is_pending(machine):
-        _deferred.settle(machine._callbacks._registry)  # noqa: SLF001
 
 
 def wire_registries(registries: Iterable[Mapping[str, Any]], orc: object, name: str) -> None:
