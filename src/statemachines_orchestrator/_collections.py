@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Mapping
 from itertools import repeat
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Callable, NoReturn, Union
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, NoReturn, Union
 
 from typing_extensions import Self
 
@@ -247,15 +247,18 @@ def setup(
 
     ``post_init=False`` (restoring a snapshot) skips ``__post_init__``.
     """
-    if type(orc) is cls and cls.__orchestrator_pending__:
-        _joining.resolve(cls)
-    # The cached answer first: this runs for every orchestrator with a collection.
-    if type(orc) is not cls or not (
-        cls.__dict__.get("__orchestrator_coordinated__") or coordinated(cls)
-    ):
-        _joining.setup(orc, values, cls)
-        return
-    fields = list(cls.__machine_fields__.values())
+    # What this needs of the class, read once and kept in its own __dict__: right
+    # after machines were built, each class attribute read tends to miss
+    # CPython's type attribute cache and walk the metaclass's and the class's MRO.
+    plan: _Plan | None = cls.__dict__.get("__orchestrator_setup_plan__")
+    if plan is None or type(orc) is not cls:
+        if type(orc) is cls and cls.__orchestrator_pending__:
+            _joining.resolve(cls)
+        if type(orc) is not cls or not coordinated(cls):
+            _joining.setup(orc, values, cls)
+            return
+        plan = _plan(cls)
+    fields = plan.fields
     stored: dict[str, Any] = {}
     missing: list[MachineField] = []
     machines: list[Any] = []
@@ -274,8 +277,22 @@ def setup(
             spans.append((field, len(machines), keys))
             machines += group
             stored[field.name] = collection
+    if missing:
+        _build_missing(orc, missing, stored, machines, spans)
+    _join(orc, plan, stored, machines, spans, post_init=post_init)
+
+
+def _build_missing(
+    orc: Orchestrator,
+    missing: list[MachineField],
+    stored: dict[str, Any],
+    machines: list[Any],
+    spans: list[tuple[MachineField, int, list[Key]]],
+) -> None:
+    """Build the fields left out (``built()``) and add them to the batch :func:`setup` makes."""
     for field in missing:
         value = _build(orc, field)
+        keys: list[Key]
         if field.kind == SINGLE:
             if not isinstance(value, field.expected_class):
                 _joining.detach(value)  # a machine class factory wired it already
@@ -286,7 +303,28 @@ def setup(
         spans.append((field, len(machines), keys))
         machines += group
         stored[field.name] = value
-    _join(orc, stored, machines, spans, post_init=post_init)
+
+
+class _Plan(NamedTuple):
+    """What building an orchestrator of a coordinated class needs of the class."""
+
+    fields: tuple[MachineField, ...]
+    name: str
+    post_init: bool
+    fan_ins: bool
+
+
+def _plan(cls: type[Orchestrator]) -> _Plan:
+    """Read :class:`_Plan` from ``cls``; keep it in the class once its annotations are resolved."""
+    plan = _Plan(
+        tuple(cls.__machine_fields__.values()),
+        cls.orchestrator_name,
+        bool(cls.__orchestrator_post_init__),
+        bool(_fan_in.declared(cls)),
+    )
+    if not cls.__orchestrator_pending__:
+        type.__setattr__(cls, "__orchestrator_setup_plan__", plan)
+    return plan
 
 
 def _build(orc: Orchestrator, field: MachineField) -> Any:
@@ -312,8 +350,9 @@ def _where(spans: list[tuple[MachineField, int, list[Key]]]) -> Callable[[int], 
     return where
 
 
-def _join(
+def _join(  # noqa: PLR0913 - the orchestrator, its class's plan and the batch
     orc: Orchestrator,
+    plan: _Plan,
     stored: dict[str, Any],
     machines: list[Any],
     spans: list[tuple[MachineField, int, list[Key]]],
@@ -328,7 +367,7 @@ def _join(
         if len(set(map(id, map(_MODEL, machines)))) != len(machines):
             _check_pairs(orc, machines, _where(spans))
         mark = _psm.OwnerMark(orc)
-        refused = _psm.join_all(machines, mark, orc, type(orc).orchestrator_name)
+        refused = _psm.join_all(machines, mark, orc, plan.name)
         if refused >= 0:
             _refuse_owned(orc, _where(spans)(refused), _psm.owner_of(machines[refused]))
     except BaseException:
@@ -340,13 +379,11 @@ def _join(
                     _psm.unwire(machine)
         raise
     own = vars(orc)
-    cls = type(orc)
-    for name, field in cls.__machine_fields__.items():
-        own[name] = _wrap(field, stored[name], mark)
-    # _fan_in.declared's cache (made by coordinated() before this) first: () when none.
-    if cls.__dict__.get("__orchestrator_fan_ins__", True) and _fan_in.declared(cls):
+    for field in plan.fields:
+        own[field.name] = _wrap(field, stored[field.name], mark)
+    if plan.fan_ins:
         _fan_in.start(orc)
-    if post_init and cls.__orchestrator_post_init__:
+    if post_init and plan.post_init:
         _joining.post_init(orc)
 
 
