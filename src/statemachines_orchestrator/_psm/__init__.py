@@ -336,10 +336,8 @@ join_all: Callable[[Sequence[Any], Mark, object, str], int] = (
 ``-1``, or the index of the first machine another live orchestrator owns."""
 
 
-def wire_machines(machines: Iterable[Any], orc: object, name: str) -> None:
-    """Wire freshly claimed machines, now or on their first use (:mod:`._deferred`; fast path)."""
-    _deferred.wire_machines(machines, orc, name)
-
+wire_machines = _deferred.wire_machines
+"""Wire freshly claimed machines, now or on their first use (:mod:`._deferred`; fast path)."""
 
 PendingRegistry = _deferred.PendingRegistry
 PLAIN_REGISTRY = _deferred.PLAIN_REGISTRY

@@ -235,7 +235,7 @@ def wire_machines(machines: Iterable[Any], orc: object, name: str) -> None:
     The others are wired now, and their later listeners too
     (:func:`._listening.own`).
     """
-    planned = _PLANS.get(name) or plans(name)
+    planned = plans(name)
     model_class = _MODEL_CLASS
     deferring = PROBLEM is None
     for machine in machines:
@@ -274,7 +274,7 @@ def join(machines: Sequence[Any], start: int, mark: object, orc: object, name: s
         The index of the first machine whose registry holds another mark, or
         ``len(machines)``.
     """
-    planned = _PLANS.get(name) or plans(name)
+    planned = plans(name)
     deferring = PROBLEM is None
     key = OWNER_KEY
     for index in range(start, len(machines)):
