@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
@@ -107,3 +108,54 @@ def test_debug_logging_never_stops_a_build(
     s = shop()
     assert all(_psm.watched(m) is None for m in s.machines.values())
     assert any("events not logged" in r.getMessage() for r in caplog.records)
+
+
+def test_collection_orchestrators_built_while_debug_is_on_log_their_members_events(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Both ways of building a class with collections: inline, and the fan-in's general path."""
+    from statemachine import State, StateMachine
+
+    from statemachines_orchestrator import Orchestrator
+    from statemachines_orchestrator.coordination import when_all
+
+    class Part(StateMachine):
+        waiting = State(initial=True)
+        done = State(final=True)
+
+        finish = waiting.to(done)
+
+        def on_finish(self, orc: Any) -> None:
+            orc.board.tick()
+
+    class Board(StateMachine):
+        listening = State(initial=True)
+        closed = State(final=True)
+
+        tick = listening.to.itself()
+        close = listening.to(closed)
+
+    class Parts(Orchestrator):
+        board: Board
+        parts: list[Part]
+        spares: dict[str, Part]
+
+    class Gathered(Orchestrator):
+        board: Board
+        parts: list[Part]
+
+        all_done = when_all("parts", "done", send=("board", "close"))
+
+    caplog.set_level(logging.DEBUG, logger="statemachines_orchestrator")
+    sent = ["board.tick() sent by parts[0].finish"]
+    for orc, logged in (
+        (Parts(Board(), [Part()], {"k": Part()}), sent),
+        (Gathered(Board(), [Part()]), [*sent, "board.close() sent by parts[0].finish"]),
+    ):
+        caplog.clear()
+        orc.parts[0].finish()
+        assert [
+            r.getMessage()
+            for r in caplog.records
+            if r.name == "statemachines_orchestrator._psm._observe"
+        ] == logged

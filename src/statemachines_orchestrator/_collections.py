@@ -381,8 +381,15 @@ def _join(  # noqa: PLR0913 - the orchestrator, its class's plan and the batch
     own = vars(orc)
     for field in plan.fields:
         own[field.name] = _wrap(field, stored[field.name], mark)
+    _started(orc, plan, post_init=post_init)
+
+
+def _started(orc: Orchestrator, plan: _Plan, *, post_init: bool) -> None:
+    """What follows joining: fan-ins checked, events logged at DEBUG, ``__post_init__``."""
     if plan.fan_ins:
         _fan_in.start(orc)
+    if _attachments.events_debug_enabled():
+        _attachments.log_events_if_debug(orc)
     if post_init and plan.post_init:
         _joining.post_init(orc)
 
@@ -485,9 +492,9 @@ def _refuse_foreign(
 def _wrap(field: MachineField, value: Any, mark: Mark) -> Any:
     """What the orchestrator stores for ``field``: the machine, or its own collection."""
     if field.kind == LIST:
-        return MachineList(value, mark, field)
+        return MachineList(value).attach(mark, field)
     if field.kind == DICT:
-        return MachineDict(value, mark, field)
+        return MachineDict(value).attach(mark, field)
     return value
 
 
@@ -633,6 +640,18 @@ class _Owned:
         """The ownership mark (``None`` once detached) and the field."""
         return self._orc_mark, self._orc_field
 
+    def attach(self, mark: Mark, field: MachineField) -> Self:
+        """Belong to ``mark``'s orchestrator as its ``field``; once, right after being made.
+
+        Both collection classes are made as a plain list or dict is, by the C
+        ``__init__`` (a Python one would cost a call and ``super()`` for every
+        orchestrator built); their mutators fail until this runs, so nothing
+        shows them before. The generated ``__init__`` sets the two slots itself.
+        """
+        self._orc_mark = mark  # type: ignore[misc]  # the slots are each subclass's
+        self._orc_field = field  # type: ignore[misc]
+        return self
+
     def detach(self) -> None:
         """Behave as a plain collection from now on (the orchestrator let go of it)."""
         self._orc_mark = None  # type: ignore[misc]  # the slot is each subclass's
@@ -649,11 +668,6 @@ class MachineList(_Owned, list[Any]):
     """
 
     __slots__ = ("_orc_field", "_orc_mark")
-
-    def __init__(self, machines: Iterable[Any], mark: Mark, field: MachineField) -> None:
-        super().__init__(machines)
-        self._orc_mark: Mark | None = mark
-        self._orc_field = field
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (list, (list(self),))
@@ -775,11 +789,6 @@ class MachineDict(_Owned, dict[str, Any]):
     """
 
     __slots__ = ("_orc_field", "_orc_mark")
-
-    def __init__(self, machines: Mapping[str, Any], mark: Mark, field: MachineField) -> None:
-        super().__init__(machines)
-        self._orc_mark: Mark | None = mark
-        self._orc_field = field
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (dict, (dict(self),))

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import itertools
 import linecache
+import operator
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import _attachments, _collections, _joining, _psm
+from . import _attachments, _collections, _fan_in, _joining, _psm
+from ._fields import LIST, SINGLE
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -78,12 +80,12 @@ def make_init(cls: type[Orchestrator], fields: Mapping[str, MachineField]) -> Ca
         f"{p}BaseException": BaseException,
     }
     params = ["self"]
-    # No class attribute is read on the inline path: right after machines were
+    # No class attribute is read on the inline paths: right after machines were
     # built, looking one up tends to miss CPython's type attribute cache and
     # walk the MRO. The keyword and __post_init__ are fixed when the class is
     # defined; a pending annotation makes its field's inline_class fail the
     # check until the first instantiation resolves it.
-    fits = [f"{p}cls is {p}type(self)"]
+    given = [f"{p}cls is {p}type(self)"]
     for i, (name, field) in enumerate(fields.items()):
         namespace[f"{p}field{i}"] = field
         if field.built is None:
@@ -91,14 +93,20 @@ def make_init(cls: type[Orchestrator], fields: Mapping[str, MachineField]) -> Ca
         else:
             namespace[f"{p}default{i}"] = field.built
             params.append(f"{name}={p}default{i}")
-            fits.append(f"{name} is not {p}default{i}")
-        fits.append(f"{p}isinstance({name}, {p}field{i}.inline_class)")
+            given.append(f"{name} is not {p}default{i}")
     values = "".join(f"{name}, " for name in names)
     general = f"    {p}setup(self, ({values}), {p}cls)"
     lines = [f"def __init__({', '.join(params)}):"]
-    # Collections and fan-ins take the general path (see _collections.setup).
+    post_init = bool(cls.__orchestrator_post_init__)
     if _psm.FAST and not _collections.coordinated(cls):
-        lines += _inline_path(p, names, fits, post_init=cls.__orchestrator_post_init__)
+        fits = given + [
+            f"{p}isinstance({name}, {p}field{i}.inline_class)" for i, name in enumerate(names)
+        ]
+        lines += _inline_path(p, names, fits, post_init=post_init)
+    elif _psm.FAST and not _fan_in.declared(cls):
+        namespace.update({f"{p}{name}": value for name, value in _COLLECTION_NAMES.items()})
+        lines += _collection_path(p, list(fields.values()), given, post_init=post_init)
+    # Fan-ins (and anything the inline paths refuse) take the general path.
     lines.append(general)
     source = "\n".join(lines) + "\n"
     filename = _filename(cls)
@@ -170,4 +178,87 @@ def _inline_path(p: str, names: list[str], fits: list[str], *, post_init: bool) 
         *([f"                {p}post_init(self)"] if post_init else []),
         "                return",
         *(f"            if {p}r{i}.get({p}key) is {p}m: del {p}r{i}[{p}key]" for i in range(n)),
+    ]
+
+
+_COLLECTION_NAMES: dict[str, Any] = {
+    "join": _psm.join_all,
+    "list": list,
+    "dict": dict,
+    "str": str,
+    "all": all,
+    "map": map,
+    "set": set,
+    "repeat": itertools.repeat,
+    "model": operator.attrgetter("model"),
+    "mlist": _collections.MachineList,
+    "mdict": _collections.MachineDict,
+}
+"""What :func:`_collection_path`'s lines use besides the names of every ``__init__``
+(each under the body's prefix)."""
+
+
+def _collection_path(
+    p: str, fields: list[MachineField], given: list[str], *, post_init: bool
+) -> list[str]:
+    """The lines of the inline path of a class with collections and no fan-in.
+
+    The common case (plain lists and dicts of free machines of the field's
+    class, string keys, every machine on a model and state field of its own) is
+    checked with C loops over the new collections, then claimed and wired in one
+    call (:func:`._psm.join_all`); anything else, and any refusal, goes to
+    :func:`._collections.setup`, which words the errors. Only the collections
+    are made before the checks: the machines are checked in them, so a list
+    changed meanwhile by another thread cannot slip a machine past the checks.
+    """
+    fits = list(given)
+    made: list[str] = []  # the collections, made once the containers fit
+    checks: list[str] = []  # the members, in them
+    batch: list[str] = []  # every machine, in declaration order
+    stored: list[str] = []
+    for i, field in enumerate(fields):
+        name = field.name
+        if field.kind == SINGLE:
+            fits.append(f"{p}isinstance({name}, {p}field{i}.inline_class)")
+            batch.append(name)
+            stored.append(f"{p}o[{name!r}] = {name}")
+            continue
+        member = f"{p}repeat({p}field{i}.expected_class)"
+        if field.kind == LIST:
+            fits.append(f"{p}type({name}) is {p}list")
+            made.append(f"{p}c{i} = {p}mlist({name})")
+            checks.append(f"{p}all({p}map({p}isinstance, {p}c{i}, {member}))")
+            batch.append(f"*{p}c{i}")
+        else:
+            fits.append(f"{p}type({name}) is {p}dict")
+            made.append(f"{p}c{i} = {p}mdict({name})")
+            checks.append(f"{p}all({p}map({p}isinstance, {p}c{i}, {p}repeat({p}str)))")
+            checks.append(f"{p}all({p}map({p}isinstance, {p}c{i}.values(), {member}))")
+            batch.append(f"*{p}c{i}.values()")
+        # The collection's owner and field, as its attach() sets them.
+        stored += [
+            f"{p}c{i}._orc_mark = {p}m",
+            f"{p}c{i}._orc_field = {p}field{i}",
+            f"{p}o[{name!r}] = {p}c{i}",
+        ]
+    # One list field alone is its own batch: no second list.
+    machines = f"{p}c0" if batch == [f"*{p}c0"] else f"[{', '.join(batch)}]"
+    # As many distinct models as machines (each machine has its own model by
+    # default): no two share a model and state field, and none is there twice.
+    checks.append(f"{p}len({p}set({p}map({p}id, {p}map({p}model, {p}ms)))) == {p}len({p}ms)")
+    return [
+        f"    if {' and '.join(fits)}:",
+        *(f"        {line}" for line in made),
+        f"        {p}ms = {machines}",
+        f"        if {' and '.join(checks)}:",
+        f"            {p}m = {p}mark(self)",
+        # A machine of another live orchestrator: join_all frees what it claimed
+        # and the general path words the refusal.
+        f"            if {p}join({p}ms, {p}m, self, {p}name) < 0:",
+        f"                {p}o = self.__dict__",
+        *(f"                {line}" for line in stored),
+        f"                if {p}debug():",
+        f"                    {p}log_events(self)",
+        *([f"                {p}post_init(self)"] if post_init else []),
+        "                return",
     ]
