@@ -81,3 +81,27 @@ class PairThroughSuper(Pair):
 
     def __init__(self, left: Toggle, right: Toggle) -> None:
         super().__init__(left, right)
+
+
+class Quiet(StateMachine):
+    """Callbacks that do not ask for the orchestrator: its orchestrators can be collected first."""
+
+    a = State(initial=True)
+    b = State()
+    go = a.to(b) | b.to(a)
+
+    def on_go(self, source: State) -> None:
+        self.left_from = source.id
+
+
+class QuietPair(Orchestrator):
+    """Two quiet machines: nothing in them refers to the orchestrator."""
+
+    one: Quiet
+    two: Quiet
+
+
+class Quiets(Orchestrator):
+    """A list of quiet machines."""
+
+    quiets: list[Quiet]

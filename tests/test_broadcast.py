@@ -264,3 +264,81 @@ def test_event_ids_that_are_no_identifiers() -> None:
     jobs = Jobs([Dotted(), Dotted()])
     assert jobs.send("job.go") == {("jobs", 0): None, ("jobs", 1): None}
     assert [list(j.configuration_values) for j in jobs.jobs] == [["b"], ["b"]]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes exist from Python 3.11")
+@pytest.mark.parametrize(
+    ("first", "line", "bins", "note"),
+    [
+        (
+            FragileItem,
+            [Item, Item],
+            {"a": Item},
+            "raised by first during Warehouse.send('ship'), after 0 deliveries",
+        ),
+        (
+            Item,
+            [Item, FragileItem],
+            {"a": Item},
+            "raised by line[1] during Warehouse.send('ship'), after 2 deliveries",
+        ),
+        (
+            Item,
+            [Item],
+            {"a": Item, "b": FragileItem},
+            "raised by bins['b'] during Warehouse.send('ship'), after 3 deliveries",
+        ),
+    ],
+    ids=["single", "list", "dict"],
+)
+def test_the_note_names_the_machine_that_raised_and_the_deliveries_before(
+    first: type[Item], line: list[type[Item]], bins: dict[str, type[Item]], note: str
+) -> None:
+    warehouse = Warehouse(
+        Order(), first(), [cls() for cls in line], {key: cls() for key, cls in bins.items()}
+    )
+    with pytest.raises(RuntimeError, match="broken") as info:
+        warehouse.send("ship")
+    assert info.value.__notes__ == [f"{note}; the machines after it were not reached"]
+
+
+class AsyncShipItem(Item):
+    """An item of the sync class whose shipping is async: its engine is async."""
+
+    async def on_ship(self, orc: Any = None) -> str:  # type: ignore[override]
+        self.seen.append(orc)
+        return "async"
+
+
+def test_a_broadcast_goes_async_in_the_middle_of_a_list_and_keeps_every_result() -> None:
+    """Machines before the first awaitable are counted, the rest are awaited in order."""
+
+    async def main() -> tuple[Warehouse, dict[Any, Any], BaseException]:
+        late = AsyncShipItem()
+        await late.activate_initial_state()
+        warehouse = Warehouse(Order(), Item(), [Item(), late, Item()], {"a": Item()})
+        results = await warehouse.send("ship")
+        failing = AsyncShipItem()
+        await failing.activate_initial_state()
+        broken = Warehouse(Order(), Item(), [failing], {"a": Item(), "b": FragileItem()})
+        with pytest.raises(RuntimeError, match="broken") as info:
+            await broken.send("ship")
+        return warehouse, results, info.value
+
+    warehouse, results, error = asyncio.run(main())
+    assert results == {
+        "first": "shipped",
+        ("line", 0): "shipped",
+        ("line", 1): "async",
+        ("line", 2): "shipped",
+        ("bins", "a"): "shipped",
+    }
+    assert list(results) == ["first", ("line", 0), ("line", 1), ("line", 2), ("bins", "a")]
+    assert all(state_of(m) == "shipped" for m in [*warehouse.line, warehouse.bins["a"]])
+    if sys.version_info >= (3, 11):
+        assert error.__notes__ == [
+            (
+                "raised by bins['b'] during Warehouse.send('ship'), after 3 deliveries; the "
+                "machines after it were not reached"
+            )
+        ]

@@ -27,7 +27,7 @@ from statemachine.callbacks import CallbacksRegistry
 from statemachines_orchestrator import Orchestrator
 from statemachines_orchestrator._psm import _binding, _deferred, _listening, owner_of
 
-from .machines import Pair, Toggle
+from .machines import Pair, Quiet, QuietPair, Quiets, Toggle
 from .psm_line import PSM3
 
 pytestmark = pytest.mark.skipif(_deferred.PROBLEM is not None, reason="deferral is off here")
@@ -139,24 +139,6 @@ def test_a_pending_machine_keeps_its_orchestrator_alive() -> None:
     left.switch()
     assert isinstance(left.seen[0], Pair)
     assert owner_of(left) is left.seen[0]
-
-
-class Quiet(StateMachine):
-    """Callbacks that do not ask for the orchestrator."""
-
-    a = State(initial=True)
-    b = State()
-    go = a.to(b) | b.to(a)
-
-    def on_go(self, source: State) -> None:
-        self.left_from = source.id
-
-
-class QuietPair(Orchestrator):
-    """Two quiet machines."""
-
-    one: Quiet
-    two: Quiet
 
 
 def test_machines_that_do_not_ask_leave_their_orchestrator_free() -> None:
@@ -283,12 +265,6 @@ def test_collection_members_wait_and_answer_a_broadcast() -> None:
     assert not _deferred.is_pending(removed)
     removed.switch()
     assert removed.seen == [lamps, None]
-
-
-class Quiets(Orchestrator):
-    """A list of quiet machines."""
-
-    quiets: list[Quiet]
 
 
 def test_a_member_left_pending_by_a_collected_orchestrator_joins_another() -> None:

@@ -24,7 +24,7 @@ from statemachines_orchestrator import (
 )
 from statemachines_orchestrator._psm import owner_of
 
-from .machines import OrderMachine, Pair, PairThroughSuper, Toggle
+from .machines import OrderMachine, Pair, PairThroughSuper, Quiet, QuietPair, Toggle
 
 PATHS = pytest.mark.parametrize("pair_class", [Pair, PairThroughSuper], ids=["inline", "general"])
 
@@ -72,27 +72,11 @@ def test_machine_of_a_live_orchestrator(pair_class: type[Pair]) -> None:
     assert owner_of(left) is first
 
 
-class Quiet(StateMachine):
-    """A machine none of whose callbacks asks for the orchestrator."""
-
-    idle = State(initial=True)
-    busy = State()
-
-    work = idle.to(busy) | busy.to(idle)
-
-
-class QuietPair(Orchestrator):
-    """Nothing in its machines refers to it: it can be collected before them."""
-
-    left: Quiet
-    right: Quiet
-
-
 class QuietPairThroughSuper(QuietPair):
     """The general path for :class:`QuietPair`."""
 
-    def __init__(self, left: Quiet, right: Quiet) -> None:
-        super().__init__(left, right)
+    def __init__(self, one: Quiet, two: Quiet) -> None:
+        super().__init__(one, two)
 
 
 @pytest.mark.parametrize(

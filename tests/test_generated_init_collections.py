@@ -29,7 +29,7 @@ from statemachines_orchestrator import (
 from statemachines_orchestrator._collections import MachineDict, MachineList
 from statemachines_orchestrator._psm import owner_of
 
-from .machines import OrderMachine, Toggle
+from .machines import OrderMachine, Quiet, Quiets, Toggle
 
 
 class Lamp(StateMachine):
@@ -42,15 +42,6 @@ class Lamp(StateMachine):
 
     def on_flip(self, orc: Any) -> object:
         return orc
-
-
-class Quiet(StateMachine):
-    """No callback asks for the orchestrator: its orchestrators can be collected first."""
-
-    idle = State(initial=True)
-    busy = State()
-
-    work = idle.to(busy) | busy.to(idle)
 
 
 class Yard(Orchestrator):
@@ -74,17 +65,11 @@ class Row(Orchestrator):
     lamps: list[Lamp]
 
 
-class Quiets(Orchestrator):
-    """Members that do not hold their orchestrator."""
-
-    members: list[Quiet]
-
-
 class QuietsThroughSuper(Quiets):
     """The general path for :class:`Quiets`."""
 
-    def __init__(self, members: list[Quiet]) -> None:
-        super().__init__(members)
+    def __init__(self, quiets: list[Quiet]) -> None:
+        super().__init__(quiets)
 
 
 PATHS = pytest.mark.parametrize("yard_class", [Yard, YardThroughSuper], ids=["inline", "general"])

@@ -262,16 +262,17 @@ def _fire(orc: Orchestrator, fan_in: FanIn) -> Any:
     from . import _broadcast  # noqa: PLC0415 - only when a fan-in fires
     from ._collections import labelled_machines  # noqa: PLC0415
 
-    targets = (
+    targets = [
         ((name if key is None else (name, key)), machine)
         for name, key, machine in labelled_machines(orc)
         if name == fan_in.target
-    )
+    ]
 
     def origin() -> str:
         return f"the fan-in {type(orc).__qualname__}.{fan_in.name}"
 
-    results = _broadcast.deliver(origin, iter(list(targets)), fan_in.event, (), {})
+    batch: _broadcast.Batch = ([key for key, _m in targets], [m for _key, m in targets])
+    results = _broadcast.deliver(origin, [batch], fan_in.event, (), {})
     if hasattr(results, "__await__"):
         return results
     return None
