@@ -51,10 +51,14 @@ def test_an_exception_in_an_async_block_writes_nothing(async_backend: Backend) -
     async_backend.run(scenario())
 
 
-def test_concurrent_async_units_of_work_conflict_and_retry(async_backend: Backend) -> None:
+def test_concurrent_async_units_of_work_retried_lose_no_event(async_backend: Backend) -> None:
+    """Tasks that may collide, each retried: every event lands once.
+
+    Whether they collide depends on how the loop interleaves them (the driver,
+    the machine's load); the next test makes a conflict for certain.
+    """
     store = async_backend.store
     tasks, per_task = 4, 5
-    conflicts: list[int] = []
 
     async def add(event_id: str) -> None:
         async with store.transaction(Counter, "shared") as counter:
@@ -64,11 +68,7 @@ def test_concurrent_async_units_of_work_conflict_and_retry(async_backend: Backen
     async def work(index: int) -> None:
         for number in range(per_task):
             event_id = f"{index}-{number}"
-            await retry_async(
-                lambda event_id=event_id: add(event_id),
-                attempts=100,
-                on_conflict=lambda _e, _n: conflicts.append(1),
-            )
+            await retry_async(lambda event_id=event_id: add(event_id), attempts=100)
 
     async def scenario() -> list[str]:
         async with store.transaction(Counter, "shared"):
@@ -78,7 +78,6 @@ def test_concurrent_async_units_of_work_conflict_and_retry(async_backend: Backen
 
     seen = async_backend.run(scenario())
     assert sorted(seen) == sorted(f"{i}-{n}" for i in range(tasks) for n in range(per_task))
-    assert conflicts
 
 
 def test_an_async_unit_of_work_that_loses_writes_nothing(async_backend: Backend) -> None:
