@@ -8,12 +8,14 @@ a member is an instance of the field's class, belongs to no other live
 orchestrator, is held once, and shares no model and state field with any other
 machine of the orchestrator.
 
-Building an orchestrator with collections runs :func:`setup` (the general path
-of the generated ``__init__``): all machines, single or members, are checked in
-one pass, claimed with one ownership mark and wired in one call
-(:func:`._psm.join_all`). The index of (model, state field) pairs that run-time
-joins are checked against is built only at the first run-time join, so that
-building costs no memory beyond the collection objects.
+Building an orchestrator with collections runs the inline path of its
+generated ``__init__`` (:mod:`._init_gen`) for the common case of a class
+without fan-in, and :func:`setup` (the general path) otherwise: all machines,
+single or members, are checked in one pass, claimed with one ownership mark
+and wired in one call (:func:`._psm.join_all`). The index of (model, state
+field) pairs that run-time joins are checked against is built only at the
+first run-time join, so that building costs no memory beyond the collection
+objects.
 """
 
 from __future__ import annotations
